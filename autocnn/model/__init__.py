@@ -1,0 +1,19 @@
+"""TrialConfig → keras.Sequential, with shape arithmetic, parameter and FLOP counts."""
+
+from autocnn.model._builder import build_model
+from autocnn.model._shapes import (
+    Architecture,
+    LayerInfo,
+    analyze_architecture,
+    conv_output_size,
+    pool_output_size,
+)
+
+__all__ = [
+    "Architecture",
+    "LayerInfo",
+    "analyze_architecture",
+    "build_model",
+    "conv_output_size",
+    "pool_output_size",
+]

@@ -1,0 +1,39 @@
+"""Declarative search spaces: YAML in, a validated, frozen SearchSpace out."""
+
+from autocnn.space._dimensions import Choice, Dimension, Fixed, FloatRange, IntRange, Suggester
+from autocnn.space._durations import parse_duration
+from autocnn.space._loader import load_space, parse_space, space_from_dict, space_hash, space_json_schema
+from autocnn.space._sampling import RandomSuggester, sample_config
+from autocnn.space._schema import (
+    BlocksSpace,
+    Constraints,
+    HeadSpace,
+    Objective,
+    SearchSettings,
+    SearchSpace,
+    TrainingSpace,
+)
+
+__all__ = [
+    "BlocksSpace",
+    "Choice",
+    "Constraints",
+    "Dimension",
+    "Fixed",
+    "FloatRange",
+    "HeadSpace",
+    "IntRange",
+    "Objective",
+    "RandomSuggester",
+    "SearchSettings",
+    "SearchSpace",
+    "Suggester",
+    "TrainingSpace",
+    "load_space",
+    "parse_duration",
+    "parse_space",
+    "sample_config",
+    "space_from_dict",
+    "space_hash",
+    "space_json_schema",
+]

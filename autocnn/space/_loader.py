@@ -1,0 +1,88 @@
+"""Read a space file (YAML) into a SearchSpace; errors name the file, the entry and the value."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from autocnn.config import format_validation_error
+from autocnn.errors import ConfigError
+from autocnn.space._schema import SearchSpace
+
+
+def load_space(path: str | Path) -> SearchSpace:
+    """Load and validate a search-space YAML file.
+
+    Raises ConfigError with one message naming the file, the entry and the bad value,
+    e.g. ``quick.yaml: model.blocks.kernel_size: 9 is outside 1..7``.
+
+    Example:
+        >>> space = load_space("search_spaces/quick.yaml")
+        >>> space.name
+        'quick'
+
+    """
+    file = Path(path)
+    if not file.exists():
+        raise ConfigError(
+            f"{file}: no such space file; check the path (ready-made spaces are in search_spaces/)"
+        )
+    if not file.is_file():
+        raise ConfigError(f"{file}: is a directory, not a space file")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{file}: cannot be read as text ({error})") from None
+    return parse_space(text, source=str(file), default_name=file.stem)
+
+
+def parse_space(text: str, *, source: str = "<space>", default_name: str | None = None) -> SearchSpace:
+    """Validate a space given as YAML text."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{source}: not valid YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}: a space file must be a mapping with keys name, model, training, search, "
+            f"seeds; got {type(data).__name__} instead"
+        )
+    return space_from_dict(data, source=source, default_name=default_name)
+
+
+def space_from_dict(
+    data: dict[str, Any], *, source: str = "<space>", default_name: str | None = None
+) -> SearchSpace:
+    """Validate a space given as nested dicts (as YAML would produce)."""
+    if "name" not in data and default_name is not None:
+        data = {"name": default_name, **data}
+    try:
+        return SearchSpace.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(
+            f"{source}: " + format_validation_error(error, prefix="").replace("\n", f"\n{source}: ")
+        ) from None
+
+
+def space_hash(space: SearchSpace) -> str:
+    """Return a stable hash of what a space searches (its name and description excluded)."""
+    payload = space.model_dump(mode="json", exclude={"name", "description"})
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def space_json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of a space file, for editors."""
+    schema = SearchSpace.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "autocnn search space"
+    return schema

@@ -31,3 +31,52 @@ def space_rows(space: SearchSpace, *, searched_only: bool = False) -> list[tuple
     """Return (name, kind, values) rows describing a space."""
     parameters = space.searched() if searched_only else space.parameters()
     return [(name, dimension_kind(value), value.describe()) for name, value in parameters.items()]
+
+
+def resolve_space_argument(space: str | None, *, dataset: str) -> str:
+    """Return the space file to use: the given file, a ready-made space's name, or the dataset's default.
+
+    Ready-made spaces are looked up in ``./search_spaces`` and then beside the installed package.
+    """
+    from pathlib import Path
+
+    folders = [Path("search_spaces"), Path(__file__).resolve().parents[1] / "search_spaces"]
+    if space is not None:
+        if Path(space).exists() or space.endswith((".yaml", ".yml")) or "/" in space:
+            return space
+        for folder in folders:
+            if (folder / f"{space}.yaml").exists():
+                return str(folder / f"{space}.yaml")
+        return space
+    for name in (Path(dataset).stem if "/" in dataset or "." in dataset else dataset, "quick"):
+        for folder in folders:
+            candidate = folder / f"{name}.yaml"
+            if candidate.exists():
+                return str(candidate)
+    return "search_spaces/quick.yaml"
+
+
+def leaderboard_rows(frame: object, *, top: int) -> list[tuple[str, ...]]:
+    """Return printable rows (rank, trial, state, val_acc, params, epochs, time, architecture)."""
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    rows: list[tuple[str, ...]] = []
+    for _, row in frame.head(top).iterrows():
+        rank = "" if pd.isna(row["rank"]) else str(row["rank"])
+        accuracy = "" if pd.isna(row["val_accuracy"]) else f"{row['val_accuracy']:.4f}"
+        params = "" if pd.isna(row["params"]) else f"{int(row['params']):,}"
+        duration = "" if pd.isna(row["duration_s"]) else f"{row['duration_s']:.1f}s"
+        rows.append(
+            (
+                rank,
+                str(row["trial"]),
+                str(row["state"]),
+                accuracy,
+                params,
+                str(row["epochs_trained"]),
+                duration,
+                str(row["architecture"]),
+            )
+        )
+    return rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Table
 from autocnn._console import format_size, space_rows
 from autocnn._version import __version__
 from autocnn.errors import AutoCNNError
+
+if TYPE_CHECKING:
+    from autocnn.study import Study
 
 app = typer.Typer(
     name="autocnn",
@@ -106,6 +109,105 @@ def spaces_schema() -> None:
     from autocnn.space import space_json_schema
 
     out.print_json(json.dumps(space_json_schema()))
+
+
+@app.command("search")
+def search_command(
+    dataset: Annotated[
+        str, typer.Option(help="A registered dataset name (see `autocnn datasets list`) or a path.")
+    ] = "digits",
+    space: Annotated[
+        str | None,
+        typer.Option(
+            help="Space file or ready-made space name; default: search_spaces/<dataset>.yaml, else quick."
+        ),
+    ] = None,
+    study: Annotated[
+        str | None,
+        typer.Option(help="Study name; the same name continues the study. Default: <space>_<dataset>."),
+    ] = None,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="Study storage: an SQLAlchemy URL or a .db/.journal file. Default: WORKDIR/studies.db."
+        ),
+    ] = None,
+    workdir: Annotated[Path, typer.Option(help="Where studies, models and the MLflow store live.")] = Path(
+        "autocnn_runs"
+    ),
+    max_trials: Annotated[
+        int | None, typer.Option(min=1, help="Trained trials in the whole study (default: the space's).")
+    ] = None,
+    timeout: Annotated[
+        str | None, typer.Option(help="Time budget of this run, final retrain included: 90s, 30m, 2h.")
+    ] = None,
+    backend: Annotated[str | None, typer.Option(help="optuna or keras-tuner (default: the space's).")] = None,
+    algorithm: Annotated[
+        str | None,
+        typer.Option(
+            help="optuna: random, grid, tpe, gp, cmaes, nsga2; keras-tuner: random, bayesian, hyperband."
+        ),
+    ] = None,
+    pruner: Annotated[
+        str | None, typer.Option(help="none, median, asha or hyperband (default: the space's).")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the sampler, the split and the training (default: the space's)."),
+    ] = None,
+    no_retrain: Annotated[
+        bool, typer.Option("--no-retrain", help="Skip the final retrain of the best configuration.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final summary.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary and nothing else.")] = False,
+) -> None:
+    """Search architectures and hyperparameters, retrain the best, print the ranked trials."""
+    from autocnn._console import resolve_space_argument
+    from autocnn._progress import ConsoleProgress
+    from autocnn.search import search
+
+    callbacks = [] if quiet or as_json else [ConsoleProgress(out)]
+    result = search(
+        resolve_space_argument(space, dataset=dataset),
+        dataset=dataset,
+        study=study,
+        storage=storage,
+        workdir=workdir,
+        max_trials=max_trials,
+        timeout=timeout,
+        backend=backend,
+        algorithm=algorithm,
+        pruner=pruner,
+        seed=seed,
+        retrain=not no_retrain,
+        callbacks=callbacks,
+        command_line=" ".join(["autocnn", *sys.argv[1:]]),
+    )
+    if as_json:
+        print(json.dumps(result.summary(), default=str))
+        return
+    _print_summary(result)
+
+
+def _print_summary(result: Study) -> None:
+    from autocnn._console import leaderboard_rows
+
+    frame = result.leaderboard()
+    table = Table(title=f"top trials of study {result.name!r}", title_justify="left")
+    for column in ("rank", "trial", "state", "val_acc", "params", "epochs", "time", "architecture"):
+        table.add_column(column, overflow="fold")
+    for row in leaderboard_rows(frame, top=5):
+        table.add_row(*row)
+    out.print(table)
+    summary = result.summary()
+    counts = ", ".join(f"{count} {status}" for status, count in sorted(summary["trials"].items()))
+    out.print(f"trials: {counts}")
+    final = result.final
+    if final is not None:
+        out.print(f"best model (trial #{final.trial_number}): test accuracy {final.test_accuracy:.4f}")
+        out.print(f"  model   {final.model_path}")
+        out.print(f"  config  {final.config_path}")
+    out.print(f"  study   {result.name} in {summary['storage']}")
 
 
 def main(argv: list[str] | None = None) -> int:

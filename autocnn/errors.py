@@ -10,6 +10,7 @@ __all__ = [
     "InvalidArchitectureError",
     "MissingExtraError",
     "SearchError",
+    "SearchInterrupted",
     "StudyMismatchError",
 ]
 
@@ -63,3 +64,9 @@ class MissingExtraError(AutoCNNError):
     """An optional dependency is not installed; the message names the install command."""
 
     exit_code = 2
+
+
+class SearchInterrupted(AutoCNNError):  # noqa: N818 (reads better than ...Error)
+    """The search was stopped with Ctrl-C or SIGTERM; finished trials are kept."""
+
+    exit_code = 130

@@ -1,6 +1,7 @@
 """TrialConfig → keras.Sequential, with shape arithmetic, parameter and FLOP counts."""
 
 from autocnn.model._builder import build_model
+from autocnn.model._describe import describe_config
 from autocnn.model._shapes import (
     Architecture,
     LayerInfo,
@@ -15,5 +16,6 @@ __all__ = [
     "analyze_architecture",
     "build_model",
     "conv_output_size",
+    "describe_config",
     "pool_output_size",
 ]

@@ -1,0 +1,85 @@
+"""Facts about this process and machine: worker identity, versions, hardware, process memory."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import sys
+from importlib import metadata
+
+
+def worker_id() -> str:
+    """Return ``host:pid`` of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def process_alive(pid: int) -> bool:
+    """Return whether a process with ``pid`` exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def package_versions() -> dict[str, str]:
+    """Return versions of Python and the packages a result depends on."""
+    versions = {"python": sys.version.split()[0]}
+    for package in ("autocnn", "tensorflow", "keras", "optuna", "mlflow", "keras-tuner", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def hardware() -> dict[str, str]:
+    """Return CPU count and model, memory, and visible GPUs (from CUDA_VISIBLE_DEVICES and TensorFlow)."""
+    info = {
+        "machine": platform.machine(),
+        "system": f"{platform.system()} {platform.release()}",
+        "cpus": str(os.cpu_count()),
+        "cpu_model": _cpu_model(),
+        "memory_gb": _memory_gb(),
+    }
+    try:
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        info["gpus"] = ", ".join(gpu.name for gpu in gpus) if gpus else "none"
+    except Exception:  # TensorFlow missing or broken: hardware info is best effort
+        info["gpus"] = "unknown"
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_gb() -> str:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            kilobytes = int(meminfo.readline().split()[1])
+        return f"{kilobytes / 1024 / 1024:.1f}"
+    except (OSError, ValueError, IndexError):
+        return "unknown"
+
+
+def rss_mb() -> float:
+    """Return this process's resident memory in MB (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError):
+        return 0.0

@@ -1,0 +1,65 @@
+"""Hooks the search loop calls; progress displays and trackers implement the ones they need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from autocnn.config import TrialConfig
+from autocnn.records import EpochRecord, TrialRecord
+
+if TYPE_CHECKING:
+    import keras
+
+    from autocnn.space import SearchSpace
+    from autocnn.study import FinalResult, Study
+
+
+@dataclass(frozen=True)
+class SearchInfo:
+    """What a search is about to do, given to ``on_search_start``."""
+
+    study_name: str
+    storage: str  # secrets masked
+    workdir: str
+    space: SearchSpace
+    space_file: str | None
+    dataset_name: str
+    dataset_fingerprint: str
+    input_shape: tuple[int, int, int]
+    num_classes: int
+    backend: str
+    algorithm: str
+    pruner: str
+    max_trials: int | None
+    timeout: float | None
+    seed: int
+    resumed: bool
+    trials_before: int
+    command_line: str
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+class SearchCallback:
+    """Do-nothing hooks of the search loop; override the ones you need."""
+
+    def on_search_start(self, info: SearchInfo) -> None:
+        """Handle the start of the search, before the first trial."""
+
+    def on_trial_start(self, number: int, config: TrialConfig, *, seed_name: str = "") -> None:
+        """Handle a trial whose configuration is known, before it is checked and trained."""
+
+    def on_epoch_end(self, number: int, record: EpochRecord) -> None:
+        """Handle the end of one training epoch of a trial."""
+
+    def on_trial_end(self, record: TrialRecord, *, model: keras.Model | None = None) -> None:
+        """Handle a trial that ended, whatever its status (complete, pruned, failed, rejected, ...)."""
+
+    def on_retrain_start(self, number: int, config: TrialConfig, *, epochs: int) -> None:
+        """Handle the start of the final retrain of the best configuration on train + validation."""
+
+    def on_retrain_end(self, final: FinalResult, *, model: keras.Model, example: Any) -> None:
+        """Handle the final model, trained, evaluated once on the test split and saved."""
+
+    def on_search_end(self, study: Study, *, interrupted: bool = False, error: str | None = None) -> None:
+        """Handle the end of the search, also after Ctrl-C or an error that stopped it."""

@@ -1,0 +1,136 @@
+"""What autocnn records about each trial, and how a record is read back from the study storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, TypeAlias
+
+from autocnn.config import TrialConfig
+
+TrialStatus: TypeAlias = Literal[
+    "complete", "pruned", "failed", "rejected", "interrupted", "running", "waiting"
+]
+
+STATUS_ATTR = "status"
+REASON_ATTR = "reason"
+CONFIG_ATTR = "config"
+METRICS_ATTR = "metrics"
+CURVE_ATTR = "curve"
+WORKER_ATTR = "worker"
+SEED_ATTR = "seed_name"
+SEED_INDEX_ATTR = "seed_index"
+RETRY_OF_ATTR = "retry_of"
+DEVICE_ATTR = "device"
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """Metrics of one training epoch (validation metrics are absent in a final retrain)."""
+
+    epoch: int
+    loss: float
+    accuracy: float
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "epoch": self.epoch,
+            "loss": self.loss,
+            "accuracy": self.accuracy,
+            "val_loss": self.val_loss,
+            "val_accuracy": self.val_accuracy,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EpochRecord:
+        """Read a dict made by :meth:`to_dict`."""
+        return cls(
+            epoch=int(data["epoch"]),
+            loss=float(data["loss"]),
+            accuracy=float(data["accuracy"]),
+            val_loss=None if data.get("val_loss") is None else float(data["val_loss"]),
+            val_accuracy=None if data.get("val_accuracy") is None else float(data["val_accuracy"]),
+            seconds=float(data.get("seconds", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial as the study storage holds it: its configuration, outcome, metrics and curve."""
+
+    number: int
+    status: TrialStatus
+    config: TrialConfig | None
+    values: tuple[float, ...] | None = None
+    reason: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    curve: tuple[EpochRecord, ...] = ()
+    started: datetime | None = None
+    finished: datetime | None = None
+    worker: str = ""
+    device: str = ""
+    seed_name: str = ""
+    retry_of: int | None = None
+
+    @property
+    def val_accuracy(self) -> float | None:
+        """Validation accuracy at the last trained epoch."""
+        return self.metrics.get("val_accuracy")
+
+    @property
+    def params(self) -> int | None:
+        """Number of parameters of the network."""
+        value = self.metrics.get("params")
+        return None if value is None else int(value)
+
+    @property
+    def flops(self) -> int | None:
+        """FLOPs of one forward pass."""
+        value = self.metrics.get("flops")
+        return None if value is None else int(value)
+
+    @property
+    def epochs_trained(self) -> int:
+        """How many epochs were trained (fewer than configured when pruned or stopped)."""
+        return len(self.curve)
+
+    @property
+    def duration(self) -> float | None:
+        """Wall time from start to end in seconds."""
+        if self.started is None or self.finished is None:
+            return None
+        return (self.finished - self.started).total_seconds()
+
+
+def record_from_trial(trial: Any) -> TrialRecord:
+    """Build a TrialRecord from an Optuna FrozenTrial whose user attributes autocnn wrote."""
+    attrs = trial.user_attrs
+    state = trial.state.name
+    status = attrs.get(STATUS_ATTR)
+    if status is None or state in ("RUNNING", "WAITING"):
+        status = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}.get(state, state.lower())
+    config_data = attrs.get(CONFIG_ATTR)
+    config = TrialConfig.from_dict(config_data) if config_data is not None else None
+    values = tuple(float(value) for value in trial.values) if trial.values is not None else None
+    return TrialRecord(
+        number=int(trial.number),
+        status=status,
+        config=config,
+        values=values,
+        reason=str(attrs.get(REASON_ATTR, "")),
+        metrics={
+            key: float(value) for key, value in attrs.get(METRICS_ATTR, {}).items() if value is not None
+        },
+        curve=tuple(EpochRecord.from_dict(item) for item in attrs.get(CURVE_ATTR, [])),
+        started=trial.datetime_start,
+        finished=trial.datetime_complete,
+        worker=str(attrs.get(WORKER_ATTR, "")),
+        device=str(attrs.get(DEVICE_ATTR, "")),
+        seed_name=str(attrs.get(SEED_ATTR, "")),
+        retry_of=attrs.get(RETRY_OF_ATTR),
+    )

@@ -1,0 +1,93 @@
+"""Where studies live: resolve a storage URL or path to an Optuna storage; mask secrets in URLs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from autocnn.errors import ConfigError
+
+DEFAULT_WORKDIR = Path("autocnn_runs")
+STUDIES_FILE = "studies.db"
+HEARTBEAT_INTERVAL_S = 10
+HEARTBEAT_GRACE_S = 40
+
+_PASSWORD_IN_URL = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@"
+)
+
+
+def mask_secrets(text: str) -> str:
+    """Replace passwords inside URLs (``scheme://user:password@host``) with ``***``.
+
+    Example:
+        >>> mask_secrets("postgresql://bob:hunter2@db:5432/studies")
+        'postgresql://bob:***@db:5432/studies'
+
+    """
+    return _PASSWORD_IN_URL.sub(lambda match: f"{match['scheme']}{match['user']}:***@", text)
+
+
+def default_storage_url(workdir: Path) -> str:
+    """Return the default study storage: an SQLite file in the work directory."""
+    return f"sqlite:///{(workdir / STUDIES_FILE).resolve()}"
+
+
+def resolve_storage_url(storage: str | None, *, workdir: Path) -> str:
+    """Return a storage URL: the default SQLite file, a given SQLAlchemy URL, or a journal file path."""
+    if storage is None or storage == "":
+        workdir.mkdir(parents=True, exist_ok=True)
+        return default_storage_url(workdir)
+    if "://" in storage:
+        return storage
+    path = Path(storage)
+    if path.suffix in (".journal", ".log"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"journal:///{path.resolve()}"
+    if path.suffix in (".db", ".sqlite", ".sqlite3"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path.resolve()}"
+    raise ConfigError(
+        f"--storage {storage!r} is neither a database URL (sqlite:///file.db, postgresql://user@host/db) "
+        "nor a file ending in .db or .journal"
+    )
+
+
+def open_storage(url: str, *, heartbeat: bool = True) -> Any:
+    """Open an Optuna storage for ``url``; SQLite gets a long lock timeout and WAL for several workers."""
+    import optuna
+    from optuna.storages import JournalStorage, RDBStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    if url.startswith("journal:///"):
+        return JournalStorage(JournalFileBackend(url[len("journal:///") - 1 :]))
+    engine_kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite:"):
+        engine_kwargs = {"connect_args": {"timeout": 120}}
+    heartbeat_kwargs: dict[str, Any] = (
+        {"heartbeat_interval": HEARTBEAT_INTERVAL_S, "grace_period": HEARTBEAT_GRACE_S} if heartbeat else {}
+    )
+    try:
+        storage = RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat_kwargs)
+    except (ImportError, ModuleNotFoundError) as error:
+        raise ConfigError(
+            f"cannot open storage {mask_secrets(url)}: a database driver is missing ({error}); "
+            "for PostgreSQL run: pip install 'autocnn[postgres]'"
+        ) from None
+    except Exception as error:  # SQLAlchemy raises many kinds; all mean the same to the user
+        raise ConfigError(
+            f"cannot open storage {mask_secrets(url)}: {mask_secrets(str(error)).splitlines()[0]}"
+        ) from None
+    if url.startswith("sqlite:"):
+        _enable_wal(storage)
+    del optuna
+    return storage
+
+
+def _enable_wal(storage: Any) -> None:
+    from sqlalchemy import text
+
+    with storage.engine.connect() as connection:
+        connection.execute(text("PRAGMA journal_mode=WAL"))
+        connection.commit()

@@ -1,0 +1,257 @@
+"""A study: the records of one search in its storage, the leaderboard, the best config and model."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from autocnn.config import TrialConfig
+from autocnn.errors import ConfigError, SearchError
+from autocnn.records import TrialRecord, record_from_trial
+from autocnn.storage import DEFAULT_WORKDIR, mask_secrets, open_storage, resolve_storage_url
+
+if TYPE_CHECKING:
+    import keras
+    import pandas as pd
+
+STUDY_ATTR = "autocnn"
+FINAL_ATTR = "final"
+RANKED_STATUSES = ("complete",)
+
+
+@dataclass(frozen=True)
+class FinalResult:
+    """The best configuration retrained on train + validation and evaluated once on the test split."""
+
+    trial_number: int
+    config: TrialConfig
+    test_accuracy: float
+    test_loss: float
+    epochs: int
+    train_seconds: float
+    model_path: str
+    config_path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        data = asdict(self)
+        data["config"] = self.config.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FinalResult:
+        """Read a dict made by :meth:`to_dict`."""
+        return cls(**{**data, "config": TrialConfig.from_dict(data["config"])})
+
+
+class Study:
+    """The records of one search, read from its storage.
+
+    Get one from :func:`autocnn.search` or :func:`load_study`.
+
+    Example:
+        >>> study = load_study("quick_digits")  # doctest: +SKIP
+        >>> study.leaderboard().head()  # doctest: +SKIP
+
+    """
+
+    def __init__(self, optuna_study: Any, *, storage_url: str, workdir: Path) -> None:
+        """Wrap an Optuna study whose trials autocnn recorded."""
+        self._study = optuna_study
+        self.storage_url = storage_url
+        self.workdir = Path(workdir)
+
+    @property
+    def name(self) -> str:
+        """The study's name."""
+        return str(self._study.study_name)
+
+    @property
+    def optuna_study(self) -> Any:
+        """The underlying ``optuna.Study`` (autocnn's record store)."""
+        return self._study
+
+    @property
+    def directory(self) -> Path:
+        """Where this study's files (best model, config) are written."""
+        return self.workdir / self.name
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """What the study was created with: space, dataset fingerprint, objectives, versions."""
+        return dict(self._study.user_attrs.get(STUDY_ATTR, {}))
+
+    @property
+    def objectives(self) -> list[dict[str, str]]:
+        """The objectives, e.g. ``[{"metric": "val_accuracy", "direction": "maximize"}]``."""
+        return list(self.info.get("objective", [{"metric": "val_accuracy", "direction": "maximize"}]))
+
+    @property
+    def final(self) -> FinalResult | None:
+        """The retrained best model's result, if the search retrained one."""
+        data = self._study.user_attrs.get(FINAL_ATTR)
+        return None if data is None else FinalResult.from_dict(data)
+
+    def trials(self) -> list[TrialRecord]:
+        """Return every trial's record, in trial-number order."""
+        return [record_from_trial(trial) for trial in self._study.get_trials(deepcopy=False)]
+
+    def ranked(self) -> list[TrialRecord]:
+        """Return completed trials, best first (multi-objective: Pareto rank, then first objective)."""
+        completed = [record for record in self.trials() if record.status in RANKED_STATUSES and record.values]
+        objectives = self.objectives
+        signs = [-1.0 if objective["direction"] == "maximize" else 1.0 for objective in objectives]
+
+        def key(record: TrialRecord) -> tuple[float, ...]:
+            assert record.values is not None
+            signed = [sign * value for sign, value in zip(signs, record.values, strict=False)]
+            return (*signed, float(record.number))
+
+        if len(objectives) == 1:
+            return sorted(completed, key=key)
+        fronts = pareto_ranks([key(record)[:-1] for record in completed])
+        return [
+            record
+            for _, record in sorted(
+                zip(fronts, completed, strict=True), key=lambda item: (item[0], key(item[1]))
+            )
+        ]
+
+    @property
+    def best_trial(self) -> TrialRecord:
+        """The best completed trial; SearchError if none completed."""
+        ranked = self.ranked()
+        if not ranked:
+            raise SearchError(f"study {self.name!r} has no completed trial yet")
+        return ranked[0]
+
+    @property
+    def best_config(self) -> TrialConfig:
+        """The configuration of the best completed trial."""
+        config = self.best_trial.config
+        assert config is not None
+        return config
+
+    def best_model(self) -> keras.Model:
+        """Load the retrained best model (or the best trial's model when the search did not retrain)."""
+        import keras
+
+        final = self.final
+        candidates = [Path(final.model_path)] if final is not None else []
+        candidates.append(self.directory / "best_trial_model.keras")
+        for path in candidates:
+            if path.exists():
+                return keras.models.load_model(path, compile=False)
+        raise SearchError(
+            f"study {self.name!r} has no saved model in {self.directory}; run the search without --no-retrain"
+        )
+
+    def leaderboard(self) -> pd.DataFrame:
+        """Return one row per trial, ranked: status, objective values, metrics, params, FLOPs, config.
+
+        Completed trials come first, best first, with a ``rank``; the others follow by number.
+        """
+        import pandas as pd
+
+        from autocnn.model import describe_config
+
+        ranked = self.ranked()
+        rank_of = {record.number: index for index, record in enumerate(ranked, start=1)}
+        others = [record for record in self.trials() if record.number not in rank_of]
+        metric_names = [objective["metric"] for objective in self.objectives]
+        rows = []
+        for record in [*ranked, *others]:
+            row: dict[str, Any] = {
+                "rank": rank_of.get(record.number),
+                "trial": record.number,
+                "state": record.status,
+            }
+            for index, metric in enumerate(metric_names):
+                row[f"objective.{metric}"] = record.values[index] if record.values else math.nan
+            row["val_accuracy"] = record.metrics.get("val_accuracy", math.nan)
+            row["val_loss"] = record.metrics.get("val_loss", math.nan)
+            row["params"] = record.params
+            row["flops"] = record.flops
+            row["epochs_trained"] = record.epochs_trained
+            row["train_time_s"] = record.metrics.get("train_time", math.nan)
+            row["duration_s"] = record.duration
+            row["architecture"] = describe_config(record.config) if record.config is not None else ""
+            row["seed"] = record.seed_name
+            row["reason"] = record.reason
+            if record.config is not None:
+                row.update({f"config.{key}": value for key, value in record.config.flat().items()})
+            rows.append(row)
+        frame = pd.DataFrame(rows)
+        if not frame.empty:
+            frame["rank"] = frame["rank"].astype("Int64")
+            frame["params"] = frame["params"].astype("Int64")
+            frame["flops"] = frame["flops"].astype("Int64")
+        return frame
+
+    def summary(self) -> dict[str, Any]:
+        """Return counts by status, the best trial and the final result, JSON-ready."""
+        counts: dict[str, int] = {}
+        for record in self.trials():
+            counts[record.status] = counts.get(record.status, 0) + 1
+        ranked = self.ranked()
+        best = ranked[0] if ranked else None
+        final = self.final
+        return {
+            "study": self.name,
+            "storage": mask_secrets(self.storage_url),
+            "trials": counts,
+            "best_trial": None
+            if best is None
+            else {"number": best.number, "values": list(best.values or ()), "metrics": best.metrics},
+            "final": None if final is None else final.to_dict(),
+        }
+
+
+def pareto_ranks(points: list[tuple[float, ...]]) -> list[int]:
+    """Return each point's non-domination rank (0 = Pareto front), all objectives minimized."""
+    ranks = [-1] * len(points)
+    remaining = set(range(len(points)))
+    front = 0
+    while remaining:
+        current = {
+            i
+            for i in remaining
+            if not any(
+                all(a <= b for a, b in zip(points[j], points[i], strict=True)) and points[j] != points[i]
+                for j in remaining
+            )
+        }
+        for i in current:
+            ranks[i] = front
+        remaining -= current
+        front += 1
+    return ranks
+
+
+def load_study(name: str, *, storage: str | None = None, workdir: str | Path = DEFAULT_WORKDIR) -> Study:
+    """Open an existing study by name from its storage (default: the work directory's SQLite file).
+
+    Example:
+        >>> study = load_study("quick_digits", workdir="autocnn_runs")  # doctest: +SKIP
+
+    """
+    import optuna
+
+    workdir = Path(workdir)
+    url = resolve_storage_url(storage, workdir=workdir)
+    optuna_storage = open_storage(url)
+    names = [summary.study_name for summary in optuna.get_all_study_summaries(optuna_storage)]
+    if name not in names:
+        known = ", ".join(sorted(names)) or "none"
+        raise ConfigError(f"no study named {name!r} in {mask_secrets(url)}; studies there: {known}")
+    optuna_study = optuna.load_study(study_name=name, storage=optuna_storage)
+    return Study(optuna_study, storage_url=url, workdir=workdir)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON, creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")

@@ -1,0 +1,110 @@
+"""One training run: build, compile, fit with the monitor, evaluate."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import keras
+import numpy as np
+
+from autocnn.config import TrialConfig
+from autocnn.model import build_model
+from autocnn.records import EpochRecord
+from autocnn.training._compile import compile_for_training
+from autocnn.training._monitor import StopDecision, TrialMonitor
+
+if TYPE_CHECKING:
+    from autocnn.data import Dataset
+
+
+@dataclass
+class FitResult:
+    """What a training run produced: the model, its curve, why it stopped and how long it took."""
+
+    model: keras.Model
+    curve: list[EpochRecord]
+    stop_reason: str  # "completed", "pruned", "nan" or "deadline"
+    message: str
+    train_seconds: float
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def fit_config(
+    config: TrialConfig,
+    dataset: Dataset,
+    *,
+    epochs: int | None = None,
+    on_epoch: StopDecision | None = None,
+    deadline: float | None = None,
+    final: bool = False,
+    seed: int = 0,
+    verbose: int = 0,
+) -> FitResult:
+    """Train a network for ``config`` on ``dataset``.
+
+    A search trial trains on the training split and validates on the validation split after
+    every epoch. ``final=True`` trains on train + validation (no validation) for the final model.
+    """
+    from autocnn.data import build_augmentation, make_pipeline
+
+    epochs = int(epochs or config.training.epochs)
+    training = config.training
+    keras.utils.set_random_seed(seed)
+    model = build_model(config, input_shape=dataset.input_shape, num_classes=dataset.num_classes)
+    if final:
+        x_train = np.concatenate([dataset.x_train, dataset.x_val])
+        y_train = np.concatenate([dataset.y_train, dataset.y_val])
+    else:
+        x_train, y_train = dataset.x_train, dataset.y_train
+    augmentation = build_augmentation(**training.augmentation.model_dump(), seed=seed)
+    train_data = make_pipeline(
+        x_train, y_train, batch_size=training.batch_size, training=True, augmentation=augmentation, seed=seed
+    )
+    val_data = (
+        None
+        if final
+        else make_pipeline(
+            dataset.x_val, dataset.y_val, batch_size=max(training.batch_size, 256), training=False
+        )
+    )
+    steps_per_epoch = math.ceil(len(x_train) / training.batch_size)
+    compile_for_training(
+        model, training, num_classes=dataset.num_classes, steps_per_epoch=steps_per_epoch, epochs=epochs
+    )
+    monitor = TrialMonitor(on_epoch=on_epoch, deadline=deadline, learning_rate_hint=training.learning_rate)
+    started = time.monotonic()
+    model.fit(
+        train_data,
+        validation_data=val_data,
+        epochs=epochs,
+        callbacks=[monitor],
+        verbose=verbose,
+        shuffle=False,
+    )
+    train_seconds = time.monotonic() - started
+    result = FitResult(
+        model=model,
+        curve=monitor.curve,
+        stop_reason=monitor.stop_reason or "completed",
+        message=monitor.message,
+        train_seconds=train_seconds,
+    )
+    if monitor.curve:
+        last = monitor.curve[-1]
+        result.metrics.update({"loss": last.loss, "accuracy": last.accuracy})
+        if last.val_accuracy is not None and last.val_loss is not None:
+            result.metrics.update({"val_loss": last.val_loss, "val_accuracy": last.val_accuracy})
+    return result
+
+
+def evaluate_model(model: keras.Model, x: Any, y: Any, *, batch_size: int = 256) -> dict[str, float]:
+    """Return loss and accuracy of ``model`` on arrays ``x``, ``y``."""
+    from autocnn.data import make_pipeline
+
+    values = model.evaluate(
+        make_pipeline(x, y, batch_size=batch_size, training=False), verbose=0, return_dict=True
+    )
+    return {key: float(value) for key, value in values.items()}

@@ -1,0 +1,85 @@
+"""A Keras callback that records the curve and stops a trial on pruning, NaN loss or the deadline."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from autocnn.records import EpochRecord
+
+StopDecision = Callable[[EpochRecord], bool]
+
+
+class TrialMonitor(keras.callbacks.Callback):  # type: ignore[misc]
+    """Record every epoch; stop when asked (pruning), on a non-finite loss, or at a deadline."""
+
+    def __init__(
+        self,
+        *,
+        on_epoch: StopDecision | None = None,
+        deadline: float | None = None,
+        learning_rate_hint: float | None = None,
+    ) -> None:
+        """Create a monitor; ``deadline`` is a ``time.monotonic()`` instant."""
+        super().__init__()
+        self.on_epoch = on_epoch
+        self.deadline = deadline
+        self.learning_rate_hint = learning_rate_hint
+        self.curve: list[EpochRecord] = []
+        self.stop_reason: str | None = None
+        self.message = ""
+        self._epoch_started = 0.0
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Start the epoch clock."""
+        self._epoch = epoch
+        self._epoch_started = time.monotonic()
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        """Stop at once on a NaN/inf loss or when the deadline has passed."""
+        loss = None if logs is None else logs.get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            hint = (
+                f" (learning rate {self.learning_rate_hint:g} may be too high)"
+                if self.learning_rate_hint is not None
+                else ""
+            )
+            self._stop(
+                "nan", f"loss became {float(loss)} at epoch {self._epoch + 1}, batch {batch + 1}{hint}"
+            )
+        elif self.deadline is not None and time.monotonic() >= self.deadline:
+            self._stop("deadline", f"stopped at the time budget during epoch {self._epoch + 1}")
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Record the epoch and ask whether to go on."""
+        if self.stop_reason is not None:
+            return
+        logs = logs or {}
+        record = EpochRecord(
+            epoch=epoch + 1,
+            loss=float(logs.get("loss", math.nan)),
+            accuracy=float(logs.get("accuracy", math.nan)),
+            val_loss=_optional(logs.get("val_loss")),
+            val_accuracy=_optional(logs.get("val_accuracy")),
+            seconds=time.monotonic() - self._epoch_started,
+        )
+        self.curve.append(record)
+        if not math.isfinite(record.loss):
+            self._stop("nan", f"loss became {record.loss} at epoch {record.epoch}")
+        elif self.on_epoch is not None and self.on_epoch(record):
+            self._stop("pruned", f"pruned after epoch {record.epoch}")
+
+    def _stop(self, reason: str, message: str) -> None:
+        self.stop_reason = reason
+        self.message = message
+        assert self.model is not None
+        self.model.stop_training = True
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)

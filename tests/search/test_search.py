@@ -1,0 +1,184 @@
+"""The search loop on real (tiny) data: digits, 1-2 epochs, small models."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import autocnn.training
+from autocnn.errors import ConfigError, SearchError, StudyMismatchError
+from autocnn.search import search
+from autocnn.study import load_study
+
+
+def test_search_completes_and_returns_a_leaderboard(tiny_space, workdir):
+    study = search(tiny_space, dataset="digits", workdir=workdir, max_trials=3, retrain=True)
+    board = study.leaderboard()
+    assert len(board) == 3
+    assert set(board["state"]) == {"complete"}
+    assert list(board["rank"]) == [1, 2, 3]
+    assert board["val_accuracy"].is_monotonic_decreasing
+    assert (board["params"] > 0).all() and (board["flops"] > 0).all()
+    assert (board["epochs_trained"] == 2).all()
+    assert "config.block1.filters" in board.columns
+    best_number = int(board.iloc[0]["trial"])
+    assert study.best_config == study.trials()[best_number].config
+    final = study.final
+    assert final is not None and final.trial_number == best_number
+    assert 0.5 < final.test_accuracy <= 1.0
+    assert study.best_model().output_shape == (None, 10)
+    again = load_study(study.name, workdir=workdir)
+    assert [t.number for t in again.trials()] == [0, 1, 2]
+    assert again.final == final
+
+
+@pytest.mark.parametrize("algorithm", ["random", "grid", "tpe", "gp", "cmaes", "nsga2"])
+def test_each_sampler_runs(tiny_space, workdir, algorithm):
+    study = search(
+        tiny_space,
+        dataset="digits",
+        workdir=workdir,
+        max_trials=2,
+        algorithm=algorithm,
+        retrain=False,
+        study=f"s_{algorithm}",
+    )
+    assert [r.status for r in study.trials()] == ["complete", "complete"]
+    expected = {
+        "random": "Random",
+        "grid": "Grid",
+        "tpe": "TPE",
+        "gp": "GP",
+        "cmaes": "CmaEs",
+        "nsga2": "NSGAII",
+    }
+    assert type(study.optuna_study.sampler).__name__ == expected[algorithm] + "Sampler"
+
+
+def test_grid_refuses_a_continuous_range(write_space, workdir):
+    path = write_space("name: g\ntraining:\n  learning_rate: {low: 1e-3, high: 1e-2}\n")
+    with pytest.raises(ConfigError, match=r"grid search needs a finite space, but training\.learning_rate"):
+        search(path, dataset="digits", workdir=workdir, algorithm="grid", max_trials=1)
+
+
+@pytest.mark.parametrize("pruner", ["none", "median", "asha", "hyperband"])
+def test_each_pruner_runs(tiny_space, workdir, pruner):
+    study = search(tiny_space, dataset="digits", workdir=workdir, max_trials=2, pruner=pruner, retrain=False)
+    assert len(study.trials()) == 2
+    expected = {"none": "Nop", "median": "Median", "asha": "SuccessiveHalving", "hyperband": "Hyperband"}
+    assert type(study.optuna_study.pruner).__name__ == expected[pruner] + "Pruner"
+
+
+PRUNING_SPACE = """
+name: pruning
+model:
+  blocks: {count: 1, filters: 8, pooling: none}
+  head: {dense_layers: 0}
+training:
+  learning_rate: [1.0e-7, 2.0e-7]
+  batch_size: 128
+  epochs: 3
+search: {algorithm: random, pruner: median}
+seeds:
+  - name: good1
+    model: {blocks: [{filters: 8, pooling: none}]}
+    training: {learning_rate: 0.01, batch_size: 128, epochs: 3}
+  - name: good2
+    model: {blocks: [{filters: 8, pooling: none}]}
+    training: {learning_rate: 0.02, batch_size: 128, epochs: 3}
+"""
+
+
+def test_seeds_come_first_and_pruning_stops_bad_trials_early(write_space, workdir):
+    study = search(write_space(PRUNING_SPACE), dataset="digits", workdir=workdir, max_trials=4, retrain=False)
+    records = study.trials()
+    assert [r.seed_name for r in records[:2]] == ["good1", "good2"]
+    assert records[0].config.training.learning_rate == 0.01
+    assert [r.status for r in records[:2]] == ["complete", "complete"]
+    pruned = [r for r in records if r.status == "pruned"]
+    assert len(pruned) == 2, [(r.status, r.metrics) for r in records]
+    assert all(r.epochs_trained < 3 for r in pruned)
+    assert all(r.epochs_trained == 3 for r in records[:2])
+
+
+def test_resume_continues_numbering_and_a_changed_space_is_refused(tiny_space, workdir, write_space):
+    first = search(tiny_space, dataset="digits", workdir=workdir, max_trials=2, retrain=False, study="resume")
+    assert [r.number for r in first.trials()] == [0, 1]
+    second = search(
+        tiny_space, dataset="digits", workdir=workdir, max_trials=3, retrain=False, study="resume"
+    )
+    assert [r.number for r in second.trials()] == [0, 1, 2]
+    assert [r.status for r in second.trials()] == ["complete"] * 3
+    changed = write_space(
+        tiny_space.read_text().replace("filters: [4, 8]", "filters: [4, 16]"), name="changed.yaml"
+    )
+    with pytest.raises(StudyMismatchError, match="was created with another search space"):
+        search(changed, dataset="digits", workdir=workdir, max_trials=4, retrain=False, study="resume")
+    assert len(load_study("resume", workdir=workdir).trials()) == 3
+
+
+INVALID_SEED_SPACE = """
+name: invalid
+model:
+  blocks: {count: 1, filters: 4}
+  head: {dense_layers: 0}
+training: {batch_size: 128, epochs: 1}
+search: {algorithm: random, pruner: none}
+seeds:
+  - name: too_deep
+    model: {blocks: [{}, {}, {}, {}]}
+"""
+
+
+def test_invalid_config_is_recorded_with_its_reason_and_never_trained(write_space, workdir, monkeypatch):
+    calls = []
+    real_fit = autocnn.training.fit_config
+
+    def counting_fit(config, *args, **kwargs):
+        calls.append(len(config.model.blocks))
+        return real_fit(config, *args, **kwargs)
+
+    monkeypatch.setattr(autocnn.training, "fit_config", counting_fit)
+    study = search(
+        write_space(INVALID_SEED_SPACE), dataset="digits", workdir=workdir, max_trials=1, retrain=False
+    )
+    first, second = study.trials()
+    assert first.status == "rejected" and first.seed_name == "too_deep"
+    assert (
+        first.reason
+        == "block 4 pooling: max pooling 2x2 reduces 1x1 to 0x0; use fewer blocks, pooling none or a smaller pool size"
+    )
+    assert first.epochs_trained == 0
+    assert second.status == "complete"
+    assert calls == [1]
+
+
+NAN_SPACE = """
+name: nan
+model:
+  blocks: {count: 1, filters: 8, pooling: none}
+  head: {dense_layers: 1, units: 64}
+training: {optimizer: sgd, momentum: 0.9, learning_rate: 10.0, l2: 1.0, batch_size: 32, epochs: 2}
+search: {algorithm: random, pruner: none, max_consecutive_failures: 2}
+"""
+
+
+def test_nan_loss_is_recorded_failed_and_consecutive_failures_stop_the_search(write_space, workdir):
+    with pytest.raises(SearchError, match=r"2 trials in a row failed .* loss became (nan|inf)"):
+        search(write_space(NAN_SPACE), dataset="digits", workdir=workdir, max_trials=5, retrain=False)
+    records = load_study("nan_digits", workdir=workdir).trials()
+    assert [r.status for r in records] == ["failed", "failed"]
+    assert "learning rate 10 may be too high" in records[0].reason
+
+
+def test_timeout_is_respected(tiny_space, workdir):
+    started = time.monotonic()
+    study = search(
+        tiny_space, dataset="digits", workdir=workdir, max_trials=1000, timeout="12s", retrain=True
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 12 + 8, elapsed
+    counted = [r for r in study.trials() if r.status in ("complete", "pruned")]
+    assert 2 <= len(counted) < 1000
+    assert study.final is not None

@@ -46,8 +46,8 @@ class ConsoleProgress(SearchCallback):
         self.info = info
         self.started = time.monotonic()
         self.maximize = info.space.search.objective[0].direction == "maximize"
-        state = f"continuing ({info.trials_before} trials so far)" if info.resumed else "new"
-        self.console.print(f"study {info.study_name} ({state})  storage {info.storage}")
+        state = f"continuing, {info.trials_before} trials so far" if info.resumed else "new"
+        self.console.print(f"study {info.study_name} ({state}) in {info.storage}")
         self.console.print(
             f"data {info.dataset_name}: {_shape(info.input_shape)}, {info.num_classes} classes, "
             f"fingerprint {info.dataset_fingerprint[:12]}"

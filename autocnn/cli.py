@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from autocnn._console import format_size, space_rows
 from autocnn._version import __version__
-from autocnn.errors import AutoCNNError
+from autocnn.errors import AutoCNNError, SearchInterrupted
 
 if TYPE_CHECKING:
     from autocnn.study import Study
@@ -164,29 +165,43 @@ def search_command(
     """Search architectures and hyperparameters, retrain the best, print the ranked trials."""
     from autocnn._console import resolve_space_argument
     from autocnn._progress import ConsoleProgress
+    from autocnn._quiet import import_tensorflow_quietly
     from autocnn.search import search
 
+    import_tensorflow_quietly()
+    signal.signal(signal.SIGTERM, _interrupt)
     callbacks = [] if quiet or as_json else [ConsoleProgress(out)]
-    result = search(
-        resolve_space_argument(space, dataset=dataset),
-        dataset=dataset,
-        study=study,
-        storage=storage,
-        workdir=workdir,
-        max_trials=max_trials,
-        timeout=timeout,
-        backend=backend,
-        algorithm=algorithm,
-        pruner=pruner,
-        seed=seed,
-        retrain=not no_retrain,
-        callbacks=callbacks,
-        command_line=" ".join(["autocnn", *sys.argv[1:]]),
-    )
+    try:
+        result = search(
+            resolve_space_argument(space, dataset=dataset),
+            dataset=dataset,
+            study=study,
+            storage=storage,
+            workdir=workdir,
+            max_trials=max_trials,
+            timeout=timeout,
+            backend=backend,
+            algorithm=algorithm,
+            pruner=pruner,
+            seed=seed,
+            retrain=not no_retrain,
+            callbacks=callbacks,
+            command_line=" ".join(["autocnn", *sys.argv[1:]]),
+        )
+    except SearchInterrupted as stopped:
+        from autocnn.study import Study
+
+        if isinstance(stopped.study, Study) and not as_json:
+            _print_summary(stopped.study)
+        raise
     if as_json:
         print(json.dumps(result.summary(), default=str))
         return
     _print_summary(result)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_summary(result: Study) -> None:
@@ -221,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
+    except SearchInterrupted as stopped:
+        err.print(str(stopped))
+        return stopped.exit_code
     except AutoCNNError as error:
         if debug:
             raise

@@ -67,6 +67,7 @@ class MissingExtraError(AutoCNNError):
 
 
 class SearchInterrupted(AutoCNNError):  # noqa: N818 (reads better than ...Error)
-    """The search was stopped with Ctrl-C or SIGTERM; finished trials are kept."""
+    """The search was stopped with Ctrl-C or SIGTERM; finished trials are kept (``study``)."""
 
     exit_code = 130
+    study: object = None

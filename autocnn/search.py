@@ -179,10 +179,12 @@ def search(
         for callback in callbacks:
             callback.on_search_end(result, interrupted=interrupted, error=error_text)
     if interrupted:
-        raise SearchInterrupted(
+        stopped = SearchInterrupted(
             f"search interrupted; the finished trials of study {study_name!r} are kept. "
             "Run the same command again to continue."
         )
+        stopped.study = result
+        raise stopped
     return result
 
 

@@ -1,0 +1,135 @@
+"""`autocnn search` as a user runs it: real subprocesses, signals, exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from autocnn.study import load_study
+from tests.conftest import REPO
+
+SLOW_SPACE = """
+name: slow
+model:
+  blocks: {count: 1, filters: [8, 16], pooling: none}
+  head: {dense_layers: 0}
+training: {batch_size: 16, epochs: 6}
+search: {algorithm: random, pruner: none, max_trials: 50}
+"""
+
+
+def autocnn(*args: str, workdir: Path) -> list[str]:
+    return [sys.executable, "-m", "autocnn", *args, "--workdir", str(workdir)]
+
+
+def start(command: list[str]) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+
+
+def wait_for_trials(workdir: Path, study: str, count: int, *, limit_s: float = 120) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if (workdir / "studies.db").exists():
+            try:
+                done = [t for t in load_study(study, workdir=workdir).trials() if t.status == "complete"]
+            except Exception:
+                done = []
+            if len(done) >= count:
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"study {study} did not reach {count} completed trials")
+
+
+def test_search_prints_a_ranked_table_and_the_test_accuracy(tiny_space, workdir):
+    result = subprocess.run(
+        autocnn("search", "--dataset", "digits", "--space", str(tiny_space), "--max-trials", "2", workdir=workdir),
+        capture_output=True, text=True, cwd=REPO, timeout=300, env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "oneDNN" not in result.stderr
+    study = load_study("tiny_digits", workdir=workdir)
+    final = study.final
+    assert f"test accuracy {final.test_accuracy:.4f}" in result.stdout
+    assert "top trials of study 'tiny_digits'" in result.stdout
+    assert str(final.model_path) in result.stdout
+    assert Path(final.model_path).is_file()
+
+
+def test_json_output_is_one_object(tiny_space, workdir):
+    result = subprocess.run(
+        autocnn("search", "--dataset", "digits", "--space", str(tiny_space), "--max-trials", "1", "--no-retrain",
+                "--json", workdir=workdir),
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["trials"] == {"complete": 1}
+    assert summary["final"] is None and summary["best_trial"]["number"] == 0
+
+
+def test_bad_timeout_is_exit_2_without_traceback(tiny_space, workdir):
+    result = subprocess.run(
+        autocnn("search", "--dataset", "digits", "--space", str(tiny_space), "--timeout", "soon", workdir=workdir),
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "--timeout: 'soon' is not a duration" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_dataset_is_exit_2(tiny_space, workdir):
+    result = subprocess.run(
+        autocnn("search", "--dataset", "nonexistent_set", "--space", str(tiny_space), workdir=workdir),
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "'nonexistent_set' is neither a registered name" in result.stderr
+
+
+def test_ctrl_c_exits_130_and_keeps_finished_trials(tmp_path, workdir):
+    space = tmp_path / "slow.yaml"
+    space.write_text(SLOW_SPACE)
+    process = start(autocnn("search", "--dataset", "digits", "--space", str(space), workdir=workdir))
+    wait_for_trials(workdir, "slow_digits", 1)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "search interrupted" in stderr and "Traceback" not in stderr
+    assert "top trials of study 'slow_digits'" in stdout
+    records = load_study("slow_digits", workdir=workdir).trials()
+    assert any(r.status == "complete" for r in records)
+    assert records[-1].status == "interrupted"
+    assert not any(r.status == "running" for r in records)
+
+
+def test_kill_9_loses_only_the_running_trial_and_resume_continues(tmp_path, workdir):
+    space = tmp_path / "slow.yaml"
+    space.write_text(SLOW_SPACE)
+    command = autocnn("search", "--dataset", "digits", "--space", str(space), "--no-retrain", workdir=workdir)
+    process = start(command)
+    wait_for_trials(workdir, "slow_digits", 1)
+    time.sleep(1.0)
+    process.kill()
+    process.wait(timeout=30)
+    before = load_study("slow_digits", workdir=workdir).trials()
+    finished = {r.number for r in before if r.status == "complete"}
+    assert [r.status for r in before if r.number not in finished] == ["running"]
+    lost = next(r.number for r in before if r.status == "running")
+    resumed = subprocess.run(
+        [*command, "--max-trials", str(len(finished) + 2)], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    after = load_study("slow_digits", workdir=workdir).trials()
+    by_number = {r.number: r for r in after}
+    assert by_number[lost].status == "failed"
+    assert "ended while this trial was running" in by_number[lost].reason
+    assert {r.number for r in after if r.status == "complete"} >= finished
+    assert len({r.number for r in after}) == len(after)
+    retry = [r for r in after if r.retry_of == lost]
+    assert len(retry) == 1 and retry[0].status == "complete"
+    assert retry[0].config == by_number[lost].config

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from autocnn._system import package_versions, process_alive, worker_id
-from autocnn.backends import Backend, make_backend
+from autocnn.backends import Backend, Proposal, make_backend
 from autocnn.callbacks import SearchCallback, SearchInfo
 from autocnn.config import TrialConfig
 from autocnn.errors import (
@@ -126,6 +126,7 @@ def search(
         study_name, url=url, space=search_space, space_file=space_file, dataset=data, backend=chosen_backend
     )
     result = Study(optuna_study, storage_url=url, workdir=workdir_path)
+    chosen_backend.bind(optuna_study, directory=result.directory / "backend")
     chosen_backend.prepare(optuna_study, new=new)
     _fail_dead_local_trials(optuna_study)
     trials_before = len(optuna_study.get_trials(deepcopy=False))
@@ -176,6 +177,7 @@ def search(
         error_text = str(error)
         raise
     finally:
+        chosen_backend.close()
         for callback in callbacks:
             callback.on_search_end(result, interrupted=interrupted, error=error_text)
     if interrupted:
@@ -452,7 +454,7 @@ class _TrialLoop:
         heartbeat = _Heartbeat(self.optuna_study._storage, trial._trial_id)
         model = None
         try:
-            model, status, reason, curve = self._train(trial, config, proposal.max_epochs, deadline, metrics)
+            model, status, reason, curve = self._train(trial, proposal, deadline, metrics)
         except KeyboardInterrupt:
             heartbeat.stop()
             self._finish(trial, status="interrupted", reason="stopped by Ctrl-C or SIGTERM", metrics=metrics)
@@ -501,12 +503,7 @@ class _TrialLoop:
             )
 
     def _train(
-        self,
-        trial: Any,
-        config: TrialConfig,
-        max_epochs: int | None,
-        deadline: float | None,
-        metrics: dict[str, float],
+        self, trial: Any, proposal: Proposal, deadline: float | None, metrics: dict[str, float]
     ) -> tuple[Any, str, str, list[EpochRecord]]:
         from autocnn.training import fit_config
 
@@ -515,16 +512,18 @@ class _TrialLoop:
                 callback.on_epoch_end(trial.number, record)
             return self.backend.should_prune(trial, record)
 
-        attempt_config = config
+        config = attempt_config = proposal.config
         for attempt in (1, 2):
             try:
                 result = fit_config(
                     attempt_config,
                     self.dataset,
-                    epochs=max_epochs,
+                    epochs=proposal.max_epochs,
                     on_epoch=on_epoch,
                     deadline=deadline,
                     seed=self.seed + trial.number,
+                    initial_weights=proposal.initial_weights,
+                    initial_epoch=proposal.initial_epoch,
                 )
             except KeyboardInterrupt:
                 raise
@@ -539,6 +538,10 @@ class _TrialLoop:
             break
         metrics.update(result.metrics)
         metrics["train_time"] = result.train_seconds
+        weights_path = self.backend.weights_path(trial)
+        if weights_path is not None and result.stop_reason in ("completed", "pruned"):
+            weights_path.parent.mkdir(parents=True, exist_ok=True)
+            result.model.save_weights(weights_path)
         metrics["epochs"] = float(len(result.curve))
         if attempt_config is not config:
             metrics["batch_size_used"] = float(attempt_config.training.batch_size)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from autocnn.config import TrialConfig
@@ -19,6 +20,7 @@ class Proposal:
     seed_name: str = ""
     max_epochs: int | None = None
     initial_weights: str | None = None
+    initial_epoch: int = 0
 
 
 class Backend(ABC):
@@ -50,6 +52,9 @@ class Backend(ABC):
 
         return optuna.pruners.NopPruner()
 
+    def bind(self, study: Any, *, directory: Path) -> None:  # noqa: B027 (a hook, empty by default)
+        """Attach to the record study; ``directory`` is where the backend may keep its own files."""
+
     def prepare(self, study: Any, *, new: bool) -> None:  # noqa: B027 (a hook, empty by default)
         """Get ready before the first proposal (e.g. enqueue the space's seeds in a new study)."""
 
@@ -66,6 +71,13 @@ class Backend(ABC):
     ) -> None:
         """Hear how ``trial`` ended."""
 
+    def weights_path(self, trial: Any) -> Path | None:
+        """Return where the loop should save ``trial``'s trained weights, if the backend needs them."""
+        return None
+
     def exhausted(self, study: Any) -> bool:
         """Return whether the backend has nothing left to propose (e.g. a finished grid)."""
         return False
+
+    def close(self) -> None:  # noqa: B027 (a hook, empty by default)
+        """Release what the backend holds at the end of a search."""

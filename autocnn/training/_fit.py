@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,11 +43,14 @@ def fit_config(
     final: bool = False,
     seed: int = 0,
     verbose: int = 0,
+    initial_weights: str | None = None,
+    initial_epoch: int = 0,
 ) -> FitResult:
     """Train a network for ``config`` on ``dataset``.
 
     A search trial trains on the training split and validates on the validation split after
     every epoch. ``final=True`` trains on train + validation (no validation) for the final model.
+    ``initial_weights`` and ``initial_epoch`` continue an earlier run (Hyperband's rounds).
     """
     from autocnn.data import build_augmentation, make_pipeline
 
@@ -74,12 +78,17 @@ def fit_config(
     compile_for_training(
         model, training, num_classes=dataset.num_classes, steps_per_epoch=steps_per_epoch, epochs=epochs
     )
+    if initial_weights is not None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(initial_weights)
     monitor = TrialMonitor(on_epoch=on_epoch, deadline=deadline, learning_rate_hint=training.learning_rate)
     started = time.monotonic()
     model.fit(
         train_data,
         validation_data=val_data,
         epochs=epochs,
+        initial_epoch=initial_epoch,
         callbacks=[monitor],
         verbose=verbose,
         shuffle=False,

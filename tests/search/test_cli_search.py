@@ -29,7 +29,9 @@ def autocnn(*args: str, workdir: Path) -> list[str]:
 
 def start(command: list[str]) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env
+    )
 
 
 def wait_for_trials(workdir: Path, study: str, count: int, *, limit_s: float = 120) -> None:
@@ -48,8 +50,14 @@ def wait_for_trials(workdir: Path, study: str, count: int, *, limit_s: float = 1
 
 def test_search_prints_a_ranked_table_and_the_test_accuracy(tiny_space, workdir):
     result = subprocess.run(
-        autocnn("search", "--dataset", "digits", "--space", str(tiny_space), "--max-trials", "2", workdir=workdir),
-        capture_output=True, text=True, cwd=REPO, timeout=300, env={**os.environ, "COLUMNS": "200"},
+        autocnn(
+            "search", "--dataset", "digits", "--space", str(tiny_space), "--max-trials", "2", workdir=workdir
+        ),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "oneDNN" not in result.stderr
@@ -63,9 +71,22 @@ def test_search_prints_a_ranked_table_and_the_test_accuracy(tiny_space, workdir)
 
 def test_json_output_is_one_object(tiny_space, workdir):
     result = subprocess.run(
-        autocnn("search", "--dataset", "digits", "--space", str(tiny_space), "--max-trials", "1", "--no-retrain",
-                "--json", workdir=workdir),
-        capture_output=True, text=True, cwd=REPO, timeout=300,
+        autocnn(
+            "search",
+            "--dataset",
+            "digits",
+            "--space",
+            str(tiny_space),
+            "--max-trials",
+            "1",
+            "--no-retrain",
+            "--json",
+            workdir=workdir,
+        ),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -75,8 +96,13 @@ def test_json_output_is_one_object(tiny_space, workdir):
 
 def test_bad_timeout_is_exit_2_without_traceback(tiny_space, workdir):
     result = subprocess.run(
-        autocnn("search", "--dataset", "digits", "--space", str(tiny_space), "--timeout", "soon", workdir=workdir),
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        autocnn(
+            "search", "--dataset", "digits", "--space", str(tiny_space), "--timeout", "soon", workdir=workdir
+        ),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
     assert result.returncode == 2
     assert "--timeout: 'soon' is not a duration" in result.stderr and "Traceback" not in result.stderr
@@ -85,7 +111,10 @@ def test_bad_timeout_is_exit_2_without_traceback(tiny_space, workdir):
 def test_unknown_dataset_is_exit_2(tiny_space, workdir):
     result = subprocess.run(
         autocnn("search", "--dataset", "nonexistent_set", "--space", str(tiny_space), workdir=workdir),
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
     assert result.returncode == 2
     assert "'nonexistent_set' is neither a registered name" in result.stderr
@@ -121,7 +150,11 @@ def test_kill_9_loses_only_the_running_trial_and_resume_continues(tmp_path, work
     assert [r.status for r in before if r.number not in finished] == ["running"]
     lost = next(r.number for r in before if r.status == "running")
     resumed = subprocess.run(
-        [*command, "--max-trials", str(len(finished) + 2)], capture_output=True, text=True, cwd=REPO, timeout=300
+        [*command, "--max-trials", str(len(finished) + 2)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
     )
     assert resumed.returncode == 0, resumed.stderr
     after = load_study("slow_digits", workdir=workdir).trials()

@@ -103,7 +103,8 @@ def main() -> None:
         [
             f"# Search overhead ({args.trials} trials, {Path(args.space).stem} space, {args.dataset})",
             "",
-            f"`{results['command']}` on {results['hardware']['cpus']} CPUs ({results['hardware']['cpu_model']}), {results['date']}.",
+            f"`{results['command']}` on {results['hardware']['cpus']} CPUs "
+            f"({results['hardware']['cpu_model']}), {results['date']}.",
             "Timings vary on shared machines: compare the ratios of one run.",
             "",
             *rows,

@@ -256,7 +256,8 @@ class KerasTunerBackend(Backend):
         if len(at_epoch) < _MEDIAN_STARTUP:
             return False
         median = statistics.median(at_epoch)
-        return value < median if self.objective.direction == "maximize" else value > median
+        below = float(value) < median if self.objective.direction == "maximize" else float(value) > median
+        return below
 
     def finish(
         self, trial: Any, *, status: str, values: tuple[float, ...] | None, weights_path: str | None

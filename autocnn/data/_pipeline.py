@@ -1,50 +1,19 @@
-"""The tf.data input pipeline of a trial, and training-only augmentation as Keras layers."""
+"""The tf.data input pipeline of a trial: in-memory, shuffled per epoch, augmented per batch."""
 
 from __future__ import annotations
 
-from typing import Any
+import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from autocnn.errors import ConfigError
+from autocnn.errors import ConfigError, DataError
 
-FLIPS = {
-    "horizontal": "horizontal",
-    "vertical": "vertical",
-    "horizontal_and_vertical": "horizontal_and_vertical",
-}
-
-
-def build_augmentation(
-    *,
-    flip: str = "none",
-    rotation: float = 0.0,
-    translation: float = 0.0,
-    zoom: float = 0.0,
-    contrast: float = 0.0,
-    seed: int | None = None,
-) -> Any:
-    """Return a ``keras.Sequential`` of random preprocessing layers, or None when all are off."""
+if TYPE_CHECKING:
     import keras
+    import tensorflow as tf
 
-    layers: list[Any] = []
-    if flip != "none":
-        if flip not in FLIPS:
-            raise ConfigError(f"flip must be none, {', '.join(FLIPS)}; got {flip!r}")
-        layers.append(keras.layers.RandomFlip(FLIPS[flip], seed=seed))
-    if rotation > 0:
-        layers.append(keras.layers.RandomRotation(rotation, fill_mode="constant", seed=seed))
-    if translation > 0:
-        layers.append(
-            keras.layers.RandomTranslation(translation, translation, fill_mode="constant", seed=seed)
-        )
-    if zoom > 0:
-        layers.append(keras.layers.RandomZoom(zoom, fill_mode="constant", seed=seed))
-    if contrast > 0:
-        layers.append(keras.layers.RandomContrast(contrast, value_range=(0.0, 1.0), seed=seed))
-    if not layers:
-        return None
-    return keras.Sequential(layers, name="augmentation")
+__all__ = ["make_pipeline"]
 
 
 def make_pipeline(
@@ -53,23 +22,45 @@ def make_pipeline(
     *,
     batch_size: int,
     training: bool,
-    augmentation: Any = None,
+    augmentation: keras.Sequential | None = None,
     seed: int = 0,
-) -> Any:
-    """Return a ``tf.data.Dataset`` of (images, labels) batches.
+) -> tf.data.Dataset:
+    """Return a ``tf.data.Dataset`` of ``(images, labels)`` batches for ``model.fit`` or ``evaluate``.
 
-    Training pipelines shuffle (seeded, reshuffled every epoch) and apply ``augmentation`` per
-    batch; evaluation pipelines keep the order and never augment. Both cache and prefetch.
+    The arrays are held once in memory (the cache); batches are gathered by index. Training
+    pipelines draw a new seeded permutation of all images every epoch (the same ``seed`` gives
+    the same sequence of epochs) and apply ``augmentation`` to each batch; evaluation pipelines
+    keep the order and never augment. Both prefetch (AUTOTUNE) so the next batch is ready while
+    the model trains on the current one.
+
+    Raises:
+        DataError: ``x`` and ``y`` do not match or are empty.
+        ConfigError: ``batch_size`` or ``seed`` is invalid.
+
     """
     import tensorflow as tf
 
-    data = tf.data.Dataset.from_tensor_slices((x, y)).cache()
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ConfigError(f"The 'batch_size' parameter must be a positive int; got {batch_size!r} instead.")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ConfigError(f"The 'seed' parameter must be an int; got {seed!r} instead.")
+    if len(x) != len(y):
+        raise DataError(f"make_pipeline: {len(x)} images but {len(y)} labels; the counts must match")
+    if len(x) == 0:
+        raise DataError("make_pipeline: no images; the split is empty")
+    images = tf.convert_to_tensor(np.asarray(x))
+    labels = tf.convert_to_tensor(np.asarray(y))
+    data = tf.data.Dataset.range(len(x))
     if training:
-        data = data.shuffle(min(len(x), 10_000), seed=seed, reshuffle_each_iteration=True)
-    data = data.batch(batch_size)
+        # Shuffling indices (not images) gives a full permutation every epoch at no memory cost.
+        data = data.shuffle(len(x), seed=int(seed), reshuffle_each_iteration=True)
+    data = data.batch(int(batch_size)).map(
+        lambda index: (tf.gather(images, index), tf.gather(labels, index)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
     if training and augmentation is not None:
         data = data.map(
-            lambda images, labels: (augmentation(images, training=True), labels),
+            lambda batch, target: (augmentation(batch, training=True), target),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     return data.prefetch(tf.data.AUTOTUNE)

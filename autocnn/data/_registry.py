@@ -1,157 +1,51 @@
-"""Named datasets and paths → Dataset. Offline-friendly: failures say where to put files by hand."""
+"""Names and paths → Dataset: the registry, the local-data loaders, splits and the per-process cache."""
 
 from __future__ import annotations
 
+import difflib
 import functools
+import numbers
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from autocnn.data._arrays import prepare_images, prepare_labels
+from autocnn.data._arrays import class_names_from_labels, prepare_images, prepare_labels, read_only
+from autocnn.data._builtin import BUILTINS, RawData
 from autocnn.data._dataset import Dataset, fingerprint_arrays
-from autocnn.data._files import load_image_folder, load_npz
+from autocnn.data._folder import load_image_folder
 from autocnn.data._idx import find_idx_files, load_idx_folder
+from autocnn.data._npz import load_npz
 from autocnn.data._splits import stratified_split
 from autocnn.errors import ConfigError, DataError
 
-FASHION_MNIST_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
-TEST_SPLIT_SEED = 0
+__all__ = ["TEST_FRACTION", "TEST_SPLIT_SEED", "DatasetInfo", "list_datasets", "load_dataset"]
+
+#: Data without its own test split gets this stratified fraction held out as test, always with
+#: the same seed, so that studies with different seeds are evaluated on the same test images.
 TEST_FRACTION = 0.2
+TEST_SPLIT_SEED = 0
 
-FASHION_CLASSES = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
+_LOCAL_FORMATS = (
+    "an .npz file with x_train, y_train, x_test, y_test (the keras.datasets layout), a folder of IDX "
+    "files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), or a folder of "
+    "class sub-folders of images (optionally under train/ and test/)"
 )
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-CIFAR100_CLASSES = tuple(
-    [
-        "apple",
-        "aquarium_fish",
-        "baby",
-        "bear",
-        "beaver",
-        "bed",
-        "bee",
-        "beetle",
-        "bicycle",
-        "bottle",
-        "bowl",
-        "boy",
-        "bridge",
-        "bus",
-        "butterfly",
-        "camel",
-        "can",
-        "castle",
-        "caterpillar",
-        "cattle",
-        "chair",
-        "chimpanzee",
-        "clock",
-        "cloud",
-        "cockroach",
-        "couch",
-        "crab",
-        "crocodile",
-        "cup",
-        "dinosaur",
-        "dolphin",
-        "elephant",
-        "flatfish",
-        "forest",
-        "fox",
-        "girl",
-        "hamster",
-        "house",
-        "kangaroo",
-        "keyboard",
-        "lamp",
-        "lawn_mower",
-        "leopard",
-        "lion",
-        "lizard",
-        "lobster",
-        "man",
-        "maple_tree",
-        "motorcycle",
-        "mountain",
-        "mouse",
-        "mushroom",
-        "oak_tree",
-        "orange",
-        "orchid",
-        "otter",
-        "palm_tree",
-        "pear",
-        "pickup_truck",
-        "pine_tree",
-        "plain",
-        "plate",
-        "poppy",
-        "porcupine",
-        "possum",
-        "rabbit",
-        "raccoon",
-        "ray",
-        "road",
-        "rocket",
-        "rose",
-        "sea",
-        "seal",
-        "shark",
-        "shrew",
-        "skunk",
-        "skyscraper",
-        "snail",
-        "snake",
-        "spider",
-        "squirrel",
-        "streetcar",
-        "sunflower",
-        "sweet_pepper",
-        "table",
-        "tank",
-        "telephone",
-        "television",
-        "tiger",
-        "tractor",
-        "train",
-        "trout",
-        "tulip",
-        "turtle",
-        "wardrobe",
-        "whale",
-        "willow_tree",
-        "wolf",
-        "woman",
-        "worm",
-    ]
-)
-
-
-@dataclass(frozen=True)
-class RawData:
-    """Arrays as read, before scaling and splitting."""
-
-    arrays: dict[str, np.ndarray]
-    class_names: tuple[str, ...] | None
-    source: str
 
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A registered dataset: what it is, its size, and whether it can be loaded offline right now."""
+    """A registered dataset: what it is, its size, and whether it loads offline right now.
+
+    Attributes:
+        image_shape: (height, width, channels) of one image.
+        train_size: Training images before the validation split is carved out.
+        available_offline: Checked when :func:`list_datasets` is called: bundled, installed
+            system-wide, or already in the Keras cache.
+        where: Where it is read from, or where it will be downloaded to.
+
+    """
 
     name: str
     description: str
@@ -163,150 +57,41 @@ class DatasetInfo:
     where: str
 
 
-def keras_cache_dir() -> Path:
-    """Return the folder where keras.datasets keeps its downloads."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
-
-
-def _digits() -> RawData:
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    images = (bunch.images / 16.0).astype("float32")
-    return RawData(
-        {"x": images, "y": bunch.target.astype("int64")}, tuple(str(d) for d in range(10)), "scikit-learn"
-    )
-
-
-def _keras(name: str) -> Callable[[], RawData]:
-    def load() -> RawData:
-        if name == "fashion_mnist" and (FASHION_MNIST_SYSTEM_DIR / "train-images-idx3-ubyte.gz").exists():
-            return RawData(
-                load_idx_folder(FASHION_MNIST_SYSTEM_DIR), FASHION_CLASSES, str(FASHION_MNIST_SYSTEM_DIR)
-            )
-        import keras
-
-        module = getattr(keras.datasets, name)
-        try:
-            (x_train, y_train), (x_test, y_test) = module.load_data()
-        except Exception as error:  # keras raises a plain Exception("URL fetch failure ...") offline
-            raise DataError(_download_failed(name, error)) from None
-        classes = {"fashion_mnist": FASHION_CLASSES, "cifar10": CIFAR10_CLASSES, "cifar100": CIFAR100_CLASSES}
-        return RawData(
-            {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test},
-            classes.get(name, tuple(str(d) for d in range(10))),
-            f"keras.datasets cache ({keras_cache_dir()})",
-        )
-
-    return load
-
-
-def _download_failed(name: str, error: BaseException) -> str:
-    cache = keras_cache_dir()
-    where = {
-        "mnist": f"{cache / 'mnist.npz'}",
-        "fashion_mnist": f"{FASHION_MNIST_SYSTEM_DIR} (Debian package dataset-fashion-mnist) "
-        f"or {cache / 'fashion-mnist'}",
-        "cifar10": f"{cache / 'cifar-10-batches-py'}",
-        "cifar100": f"{cache / 'cifar-100-python'}",
-    }[name]
-    offline = ", ".join(info.name for info in list_datasets() if info.available_offline)
-    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return (
-        f"dataset {name!r} could not be downloaded ({detail}). autocnn looked in {where}. "
-        f"Put the file there by hand (keras.datasets layout), or pass a local copy with --dataset PATH "
-        f"(.npz, an IDX folder or a folder of class sub-folders). Available offline now: {offline}"
-    )
-
-
-_REGISTRY: dict[str, tuple[str, Callable[[], RawData], tuple[int, int, int], int, int, int]] = {
-    "digits": ("scikit-learn's 8x8 handwritten digits (bundled)", _digits, (8, 8, 1), 1437, 360, 10),
-    "mnist": ("handwritten digits 28x28 (keras.datasets)", _keras("mnist"), (28, 28, 1), 60000, 10000, 10),
-    "fashion_mnist": (
-        "Zalando clothing 28x28 (system copy or keras.datasets)",
-        _keras("fashion_mnist"),
-        (28, 28, 1),
-        60000,
-        10000,
-        10,
-    ),
-    "cifar10": (
-        "colour images 32x32, 10 classes (keras.datasets)",
-        _keras("cifar10"),
-        (32, 32, 3),
-        50000,
-        10000,
-        10,
-    ),
-    "cifar100": (
-        "colour images 32x32, 100 classes (keras.datasets)",
-        _keras("cifar100"),
-        (32, 32, 3),
-        50000,
-        10000,
-        100,
-    ),
-}
-
-
-def _available_offline(name: str) -> tuple[bool, str]:
-    cache = keras_cache_dir()
-    if name == "digits":
-        return True, "bundled with scikit-learn"
-    if name == "fashion_mnist" and (FASHION_MNIST_SYSTEM_DIR / "train-images-idx3-ubyte.gz").exists():
-        return True, str(FASHION_MNIST_SYSTEM_DIR)
-    path = {
-        "mnist": cache / "mnist.npz",
-        "fashion_mnist": cache / "fashion-mnist" / "train-images-idx3-ubyte.gz",
-        "cifar10": cache / "cifar-10-batches-py",
-        "cifar100": cache / "cifar-100-python",
-    }[name]
-    return path.exists(), str(path if path.exists() else f"download to {path}")
-
-
 def list_datasets() -> list[DatasetInfo]:
-    """Return the registered datasets with their sizes and whether they load offline now."""
+    """Return the registered datasets with their sizes and whether each loads offline now."""
     infos = []
-    for name, (description, _, shape, train, test, classes) in _REGISTRY.items():
-        offline, where = _available_offline(name)
-        infos.append(DatasetInfo(name, description, shape, train, test, classes, offline, where))
+    for item in BUILTINS.values():
+        offline, where = item.offline()
+        infos.append(
+            DatasetInfo(
+                name=item.name,
+                description=item.description,
+                image_shape=item.image_shape,
+                train_size=item.train_size,
+                test_size=item.test_size,
+                num_classes=item.num_classes,
+                available_offline=offline,
+                where=where,
+            )
+        )
     return infos
 
 
-@functools.lru_cache(maxsize=4)
-def _read_raw(key: str, modified: float) -> RawData:
-    if key in _REGISTRY:
-        return _REGISTRY[key][1]()
-    path = Path(key)
-    if path.is_file() and path.suffix == ".npz":
-        return RawData(load_npz(path), None, str(path))
-    if path.is_dir():
-        if find_idx_files(path) is not None:
-            return RawData(load_idx_folder(path), None, str(path))
-        arrays, classes, _ = load_image_folder(path)
-        return RawData(arrays, classes, str(path))
-    raise DataError(
-        f"{path}: not a dataset; give an .npz file, a folder of IDX files or a folder of class folders"
-    )
-
-
-def _raw(name_or_path: str) -> RawData:
-    if name_or_path in _REGISTRY:
-        return _read_raw(name_or_path, 0.0)
-    path = Path(name_or_path).expanduser()
-    if not path.exists():
-        names = ", ".join(_REGISTRY)
-        raise DataError(
-            f"dataset {name_or_path!r} is neither a registered name ({names}) nor an existing path"
-        )
-    return _read_raw(str(path.resolve()), path.stat().st_mtime)
-
-
-def load_dataset(name_or_path: str, *, validation_fraction: float = 0.1, seed: int = 0) -> Dataset:
+def load_dataset(
+    name_or_path: str | os.PathLike[str], *, validation_fraction: float = 0.1, seed: int = 0
+) -> Dataset:
     """Load a registered dataset or local data, split into train, validation and test.
 
-    The validation split is a stratified, seeded ``validation_fraction`` of the training data;
-    data without a test split gets a fixed stratified 20% test split.
+    ``name_or_path`` is a registered name (see :func:`list_datasets`; ``Fashion-MNIST`` works
+    for ``fashion_mnist``) or a path to an ``.npz`` file, a folder of IDX files or a folder of
+    class sub-folders of images (a registered name wins over a folder of the same name: write
+    ``./mnist`` for the folder). The validation split is a stratified, seeded
+    ``validation_fraction`` of the training data; data without its own test split gets a fixed,
+    stratified 20% test split first. Results are cached per process (arrays are read-only).
+
+    Raises:
+        DataError: the data cannot be found, downloaded or read, or is inconsistent.
+        ConfigError: ``validation_fraction`` or ``seed`` is invalid.
 
     Example:
         >>> data = load_dataset("digits")
@@ -314,65 +99,137 @@ def load_dataset(name_or_path: str, *, validation_fraction: float = 0.1, seed: i
         ((8, 8, 1), 10)
 
     """
-    if not 0 < validation_fraction < 1:
-        raise ConfigError(f"validation_fraction must be between 0 and 1; got {validation_fraction}")
-    return _prepare(name_or_path, validation_fraction, seed)
+    if (
+        isinstance(validation_fraction, bool)
+        or not isinstance(validation_fraction, numbers.Real)
+        or not 0 < validation_fraction < 1
+    ):
+        raise ConfigError(
+            f"The 'validation_fraction' parameter must be a float in the open range (0, 1); "
+            f"got {validation_fraction!r} instead."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ConfigError(f"The 'seed' parameter must be a non-negative int; got {seed!r} instead.")
+    key, signature = _resolve(os.fspath(name_or_path))
+    return _prepare(key, signature, float(validation_fraction), int(seed))
+
+
+def _resolve(name_or_path: str) -> tuple[str, tuple[tuple[str, int, int], ...]]:
+    """Return a cache key (registered name or absolute path) and the files' stat signature."""
+    if name_or_path in BUILTINS:
+        return name_or_path, ()
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        resolved = path.resolve()
+        return str(resolved), _signature(resolved)
+    normalized = _normalize(name_or_path)
+    for name in BUILTINS:
+        if _normalize(name) == normalized:
+            return name, ()
+    close = difflib.get_close_matches(name_or_path.lower(), list(BUILTINS), n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise DataError(
+        f"dataset {name_or_path!r} is neither a registered name ({', '.join(BUILTINS)}) nor an existing "
+        f"file or folder.{hint} A path may be {_LOCAL_FORMATS}; `autocnn datasets list` shows which "
+        "registered datasets work offline."
+    )
+
+
+def _normalize(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "").replace(" ", "")
+
+
+def _signature(path: Path) -> tuple[tuple[str, int, int], ...]:
+    """Return (relative path, size, mtime) of the file or of every file under the folder.
+
+    Part of the cache key, so that data changed on disk is read again.
+    """
+    if path.is_file():
+        stat = path.stat()
+        return (("", stat.st_size, stat.st_mtime_ns),)
+    entries = []
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            file = Path(root, name)
+            try:
+                stat = file.stat()
+            except OSError:
+                continue
+            entries.append((str(file.relative_to(path)), stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
 
 
 @functools.lru_cache(maxsize=4)
-def _prepare(name_or_path: str, validation_fraction: float, seed: int) -> Dataset:
-    raw = _raw(name_or_path)
+def _read_raw(key: str, signature: tuple[tuple[str, int, int], ...]) -> RawData:
+    """Read a registered dataset or a path, as is; cached per process (``signature`` tracks changes)."""
+    if key in BUILTINS:
+        return BUILTINS[key].load()
+    path = Path(key)
+    if path.is_file():
+        if path.suffix.lower() != ".npz":
+            hint = (
+                " (for IDX files, give the folder that holds all four)" if "idx" in path.name.lower() else ""
+            )
+            raise DataError(f"{path}: not a dataset file{hint}; a dataset path must be {_LOCAL_FORMATS}")
+        arrays, class_names = load_npz(path)
+        return RawData(arrays, class_names, str(path))
+    if find_idx_files(path) is not None:
+        return RawData(load_idx_folder(path), None, str(path))
+    arrays, class_names = load_image_folder(path)
+    return RawData(arrays, class_names, str(path))
+
+
+@functools.lru_cache(maxsize=2)
+def _prepare(
+    key: str, signature: tuple[tuple[str, int, int], ...], validation_fraction: float, seed: int
+) -> Dataset:
+    raw = _read_raw(key, signature)
     where = raw.source
-    arrays = dict(raw.arrays)
-    if "x" in arrays:
-        x_all = prepare_images(arrays["x"], where=where)
-        y_all = prepare_labels(arrays["y"], count=len(x_all), num_classes=None, where=where)
-        train_index, test_index = stratified_split(y_all, fraction=TEST_FRACTION, seed=TEST_SPLIT_SEED)
-        x_train, y_train, x_test, y_test = (
-            x_all[train_index],
-            y_all[train_index],
-            x_all[test_index],
-            y_all[test_index],
+    known = len(raw.class_names) if raw.class_names is not None else None
+    x_train = prepare_images(raw.arrays["x_train"], where=f"{where} (training images)")
+    y_train = prepare_labels(
+        raw.arrays["y_train"], count=len(x_train), num_classes=known, where=f"{where} (training labels)"
+    )
+    if "x_test" in raw.arrays:
+        x_test = prepare_images(raw.arrays["x_test"], where=f"{where} (test images)")
+        y_test = prepare_labels(
+            raw.arrays["y_test"], count=len(x_test), num_classes=known, where=f"{where} (test labels)"
         )
-    elif "x_test" not in arrays:
-        x_all = prepare_images(arrays["x_train"], where=where)
-        y_all = prepare_labels(arrays["y_train"], count=len(x_all), num_classes=None, where=where)
-        train_index, test_index = stratified_split(y_all, fraction=TEST_FRACTION, seed=TEST_SPLIT_SEED)
-        x_train, y_train, x_test, y_test = (
-            x_all[train_index],
-            y_all[train_index],
-            x_all[test_index],
-            y_all[test_index],
-        )
-    else:
-        x_train = prepare_images(arrays["x_train"], where=f"{where} (train)")
-        x_test = prepare_images(arrays["x_test"], where=f"{where} (test)")
         if x_train.shape[1:] != x_test.shape[1:]:
             raise DataError(
-                f"{where}: train images are {x_train.shape[1:]} but test images are {x_test.shape[1:]}; "
-                "all images must have one size"
+                f"{where}: training images are {x_train.shape[1:]} but test images are {x_test.shape[1:]} "
+                "(height, width, channels); all images must have one size"
             )
-        y_train = prepare_labels(
-            arrays["y_train"], count=len(x_train), num_classes=None, where=f"{where} (train labels)"
+    else:
+        keep, hold = stratified_split(y_train, fraction=TEST_FRACTION, seed=TEST_SPLIT_SEED)
+        x_train, y_train, x_test, y_test = x_train[keep], y_train[keep], x_train[hold], y_train[hold]
+    class_names = raw.class_names or class_names_from_labels(np.concatenate([y_train, y_test]), where=where)
+    unseen = sorted(set(np.unique(y_test).tolist()) - set(np.unique(y_train).tolist()))
+    if unseen:
+        shown = ", ".join(
+            str(label) if raw.class_names is None else f"{label} ({class_names[label]})"
+            for label in unseen[:5]
         )
-        y_test = prepare_labels(
-            arrays["y_test"], count=len(x_test), num_classes=None, where=f"{where} (test labels)"
+        raise DataError(
+            f"{where}: class {shown} has test images but no training images; every class needs training "
+            "images (are the train and test labels numbered alike?)"
         )
-    class_names = raw.class_names or _derived_class_names(np.concatenate([y_train, y_test]), where=where)
-    for split, labels in (("train", y_train), ("test", y_test)):
-        if int(labels.max()) >= len(class_names):
-            raise DataError(
-                f"{where}: {split} labels go up to {int(labels.max())} but there are {len(class_names)} classes"
-            )
+    if len(class_names) < 2:
+        raise DataError(
+            f"{where}: found {len(class_names)} class ({', '.join(class_names)}); classification needs at least two"
+        )
     keep, hold = stratified_split(y_train, fraction=validation_fraction, seed=seed)
-    x_val, y_val = x_train[hold], y_train[hold]
-    x_train, y_train = x_train[keep], y_train[keep]
-    name = name_or_path if name_or_path in _REGISTRY else Path(name_or_path).stem or Path(name_or_path).name
-    fingerprint = fingerprint_arrays(
-        x_train, y_train, x_val, y_val, x_test, y_test, extra=f"val={validation_fraction};seed={seed}"
-    )
+    if len(hold) == 0 or len(keep) == 0:
+        raise DataError(
+            f"{where}: too few training images ({len(y_train)}) to hold out a validation split; "
+            "every class needs at least two training images"
+        )
+    x_val, y_val, x_train, y_train = x_train[hold], y_train[hold], x_train[keep], y_train[keep]
+    for array in (x_train, y_train, x_val, y_val, x_test, y_test):
+        read_only(array)
     return Dataset(
-        name=name,
+        name=key if key in BUILTINS else Path(key).stem or Path(key).name,
         x_train=x_train,
         y_train=y_train,
         x_val=x_val,
@@ -380,19 +237,14 @@ def _prepare(name_or_path: str, validation_fraction: float, seed: int) -> Datase
         x_test=x_test,
         y_test=y_test,
         class_names=tuple(class_names),
-        fingerprint=fingerprint,
+        fingerprint=fingerprint_arrays(
+            x_train,
+            y_train,
+            x_val,
+            y_val,
+            x_test,
+            y_test,
+            extra=f"validation_fraction={validation_fraction!r};seed={seed}",
+        ),
         source=where,
     )
-
-
-def _derived_class_names(labels: np.ndarray, *, where: str) -> tuple[str, ...]:
-    """Return "0".."n-1" for labels that are exactly the classes 0..n-1; DataError otherwise."""
-    present = np.unique(labels)
-    expected = np.arange(len(present))
-    if not np.array_equal(present, expected):
-        outside = sorted(set(present.tolist()) - set(expected.tolist()))
-        raise DataError(
-            f"{where}: labels must be 0..n-1 for n = {len(present)} classes; found label(s) "
-            f"{', '.join(str(label) for label in outside[:5])} outside that range (renumber the classes)"
-        )
-    return tuple(str(label) for label in present.tolist())

@@ -83,3 +83,16 @@ def rss_mb() -> float:
         return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
     except (OSError, ValueError):
         return 0.0
+
+
+def configure_gpus() -> list[str]:
+    """Turn on memory growth for every visible GPU (so several trials can share one); return their names."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:
+            pass  # already initialized: growth was set before, or cannot change now
+    return [gpu.name for gpu in gpus]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from autocnn.config import TrialConfig
 from autocnn.records import EpochRecord, TrialRecord
@@ -41,7 +41,14 @@ class SearchInfo:
 
 
 class SearchCallback:
-    """Do-nothing hooks of the search loop; override the ones you need."""
+    """Do-nothing hooks of the search loop; override the ones you need.
+
+    With several worker processes, the process that started them replays the trials they finish
+    to callbacks whose ``observes_remote_trials`` is true (progress displays); trackers set it
+    false because each worker records its own trials.
+    """
+
+    observes_remote_trials: ClassVar[bool] = True
 
     def on_search_start(self, info: SearchInfo) -> None:
         """Handle the start of the search, before the first trial."""

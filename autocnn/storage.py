@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,12 @@ def resolve_storage_url(storage: str | None, *, workdir: Path) -> str:
 
 
 def open_storage(url: str, *, heartbeat: bool = True) -> Any:
-    """Open an Optuna storage for ``url``; SQLite gets a long lock timeout and WAL for several workers."""
+    """Open an Optuna storage for ``url``; SQLite gets a long lock timeout and WAL for several workers.
+
+    Database storages record a heartbeat for running trials (every AUTOCNN_HEARTBEAT_INTERVAL
+    seconds, default 10); a trial silent for AUTOCNN_HEARTBEAT_GRACE seconds (default 40) is
+    failed (and retried once) by the next worker that asks for a trial.
+    """
     import optuna
     from optuna.storages import JournalStorage, RDBStorage
     from optuna.storages.journal import JournalFileBackend
@@ -66,7 +72,12 @@ def open_storage(url: str, *, heartbeat: bool = True) -> Any:
     if url.startswith("sqlite:"):
         engine_kwargs = {"connect_args": {"timeout": 120}}
     heartbeat_kwargs: dict[str, Any] = (
-        {"heartbeat_interval": HEARTBEAT_INTERVAL_S, "grace_period": HEARTBEAT_GRACE_S} if heartbeat else {}
+        {
+            "heartbeat_interval": int(os.environ.get("AUTOCNN_HEARTBEAT_INTERVAL", HEARTBEAT_INTERVAL_S)),
+            "grace_period": int(os.environ.get("AUTOCNN_HEARTBEAT_GRACE", HEARTBEAT_GRACE_S)),
+        }
+        if heartbeat
+        else {}
     )
     try:
         storage = RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat_kwargs)

@@ -28,3 +28,8 @@ def write_space(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path / "runs"

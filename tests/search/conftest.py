@@ -30,8 +30,3 @@ def tiny_space(tmp_path):
     path = tmp_path / "tiny.yaml"
     path.write_text(TINY_SPACE)
     return path
-
-
-@pytest.fixture
-def workdir(tmp_path):
-    return tmp_path / "runs"

@@ -18,7 +18,7 @@ name: slow
 model:
   blocks: {count: 1, filters: [8, 16], pooling: none}
   head: {dense_layers: 0}
-training: {batch_size: 16, epochs: 6}
+training: {batch_size: 4, epochs: 8}
 search: {algorithm: random, pruner: none, max_trials: 50}
 """
 
@@ -46,6 +46,17 @@ def wait_for_trials(workdir: Path, study: str, count: int, *, limit_s: float = 1
                 return
         time.sleep(0.5)
     raise AssertionError(f"study {study} did not reach {count} completed trials")
+
+
+def wait_for_running_trial(workdir: Path, study: str, *, limit_s: float = 60) -> int:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        running = [t for t in load_study(study, workdir=workdir).trials() if t.status == "running"]
+        if running:
+            time.sleep(1.0)  # into its first epochs
+            return running[0].number
+        time.sleep(0.2)
+    raise AssertionError(f"study {study} has no running trial")
 
 
 def test_search_prints_a_ranked_table_and_the_test_accuracy(tiny_space, workdir):
@@ -125,6 +136,7 @@ def test_ctrl_c_exits_130_and_keeps_finished_trials(tmp_path, workdir):
     space.write_text(SLOW_SPACE)
     process = start(autocnn("search", "--dataset", "digits", "--space", str(space), workdir=workdir))
     wait_for_trials(workdir, "slow_digits", 1)
+    running = wait_for_running_trial(workdir, "slow_digits")
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
@@ -132,7 +144,7 @@ def test_ctrl_c_exits_130_and_keeps_finished_trials(tmp_path, workdir):
     assert "top trials of study 'slow_digits'" in stdout
     records = load_study("slow_digits", workdir=workdir).trials()
     assert any(r.status == "complete" for r in records)
-    assert records[-1].status == "interrupted"
+    assert records[-1].number == running and records[-1].status == "interrupted"
     assert not any(r.status == "running" for r in records)
 
 
@@ -142,7 +154,7 @@ def test_kill_9_loses_only_the_running_trial_and_resume_continues(tmp_path, work
     command = autocnn("search", "--dataset", "digits", "--space", str(space), "--no-retrain", workdir=workdir)
     process = start(command)
     wait_for_trials(workdir, "slow_digits", 1)
-    time.sleep(1.0)
+    wait_for_running_trial(workdir, "slow_digits")
     process.kill()
     process.wait(timeout=30)
     before = load_study("slow_digits", workdir=workdir).trials()

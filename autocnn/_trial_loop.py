@@ -1,0 +1,387 @@
+"""The trial loop: ask → check → build → train → tell → record, with its failure policy and budget."""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from autocnn._study_setup import fail_stale_trials
+from autocnn._system import rss_mb, worker_id
+from autocnn.backends import Backend, Proposal
+from autocnn.callbacks import SearchCallback
+from autocnn.config import TrialConfig
+from autocnn.errors import InvalidArchitectureError, SearchError
+from autocnn.records import (
+    CONFIG_ATTR,
+    CURVE_ATTR,
+    DEVICE_ATTR,
+    METRICS_ATTR,
+    REASON_ATTR,
+    STATUS_ATTR,
+    WORKER_ATTR,
+    EpochRecord,
+    record_from_trial,
+)
+from autocnn.space import SearchSpace
+from autocnn.study import Study
+
+if TYPE_CHECKING:
+    from autocnn.data import Dataset
+
+COUNTED_STATUSES = ("complete", "pruned", "failed")
+MAX_CONSECUTIVE_REJECTIONS = 100
+
+
+@dataclass
+class _LoopState:
+    """What the loop remembers between trials of this process."""
+
+    trial_seconds: list[float] = field(default_factory=list)
+    consecutive_failures: list[tuple[int, str]] = field(default_factory=list)
+    consecutive_rejections: list[tuple[int, str]] = field(default_factory=list)
+    best_value: float | None = None
+    trials_run: int = 0
+
+
+class _Heartbeat:
+    """Records a heartbeat for a running trial so other workers can fail it if this process dies."""
+
+    def __init__(self, storage: Any, trial_id: int) -> None:
+        self._storage = storage
+        self._trial_id = trial_id
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        interval = storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
+        if interval:
+            storage.record_heartbeat(trial_id)
+            self._thread = threading.Thread(target=self._beat, args=(interval,), daemon=True)
+            self._thread.start()
+
+    def _beat(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self._storage.record_heartbeat(self._trial_id)
+            except Exception:  # a missed beat is harmless; the next one retries
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+class TrialLoop:
+    """Runs trials until the trial count, the time budget or the backend says stop."""
+
+    def __init__(
+        self,
+        *,
+        study: Study,
+        backend: Backend,
+        dataset: Dataset,
+        space: SearchSpace,
+        callbacks: Sequence[SearchCallback],
+        seed: int,
+        device: str,
+        failures_limit: int,
+    ) -> None:
+        self.study = study
+        self.optuna_study = study.optuna_study
+        self.backend = backend
+        self.dataset = dataset
+        self.space = space
+        self.callbacks = callbacks
+        self.seed = seed
+        self.device = device
+        self.failures_limit = failures_limit
+        self.objectives = space.search.objective
+        self.state = _LoopState()
+        self.worker = worker_id()
+
+    def run(
+        self,
+        *,
+        trials_limit: int | None,
+        deadline: float | None,
+        retrain: bool,
+        recycle_after: int | None = None,
+        max_rss_mb: float | None = None,
+    ) -> str:
+        """Run trials until a limit says stop; return ``"done"`` or ``"recycle"`` (worker should restart)."""
+        while True:
+            fail_stale_trials(self.optuna_study)
+            if trials_limit is not None and self._counted_trials() >= trials_limit:
+                return "done"
+            if self.backend.exhausted(self.optuna_study):
+                return "done"
+            if deadline is not None and not self._time_for_another(deadline, retrain=retrain):
+                return "done"
+            if recycle_after is not None and self.state.trials_run >= recycle_after:
+                return "recycle"
+            if max_rss_mb is not None and self.state.trials_run > 0 and rss_mb() > max_rss_mb:
+                return "recycle"
+            self._run_one(deadline)
+
+    def _counted_trials(self) -> int:
+        """Return finished trials plus those other workers are running (they will count when done)."""
+        trials = self.optuna_study.get_trials(deepcopy=False)
+        return sum(
+            1 for trial in trials if status_of(trial) in COUNTED_STATUSES or status_of(trial) == "running"
+        )
+
+    def _time_for_another(self, deadline: float, *, retrain: bool) -> bool:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        estimate = statistics.median(self.state.trial_seconds) if self.state.trial_seconds else 0.0
+        reserve = self._retrain_estimate() if retrain else 0.0
+        return remaining > estimate + reserve
+
+    def _retrain_estimate(self) -> float:
+        try:
+            best = self.study.best_trial
+        except SearchError:
+            return 0.0
+        if not best.curve or best.config is None:
+            return 0.0
+        per_epoch = statistics.median(epoch.seconds for epoch in best.curve)
+        growth = (len(self.dataset.x_train) + len(self.dataset.x_val)) / max(len(self.dataset.x_train), 1)
+        return per_epoch * best.config.training.epochs * growth * 1.1
+
+    def _run_one(self, deadline: float | None) -> None:
+        trial = self.optuna_study.ask()
+        trial.set_user_attr(WORKER_ATTR, self.worker)
+        if self.device:
+            trial.set_user_attr(DEVICE_ATTR, self.device)
+        try:
+            proposal = self.backend.propose(trial)
+        except Exception as error:
+            self._finish(
+                trial, status="failed", reason=f"the backend could not propose a configuration: {error}"
+            )
+            raise
+        config = proposal.config
+        trial.set_user_attr(CONFIG_ATTR, config.to_dict())
+        for callback in self.callbacks:
+            callback.on_trial_start(trial.number, config, seed_name=proposal.seed_name)
+        problem, architecture = self._check(config)
+        if problem is not None:
+            self._finish(trial, status="rejected", reason=problem)
+            self._count_rejection(trial.number, problem)
+            return
+        self.state.consecutive_rejections.clear()
+        assert architecture is not None
+        metrics: dict[str, float] = {"params": float(architecture.params), "flops": float(architecture.flops)}
+        started = time.monotonic()
+        heartbeat = _Heartbeat(self.optuna_study._storage, trial._trial_id)
+        model = None
+        try:
+            model, status, reason, curve = self._train(trial, proposal, deadline, metrics)
+        except KeyboardInterrupt:
+            heartbeat.stop()
+            self._finish(trial, status="interrupted", reason="stopped by Ctrl-C or SIGTERM", metrics=metrics)
+            raise
+        finally:
+            heartbeat.stop()
+        self.state.trial_seconds.append(time.monotonic() - started)
+        self.state.trials_run += 1
+        values = self._values(metrics) if status == "complete" else None
+        if status == "complete" and model is not None:
+            self._keep_if_best(model, values)
+        self._finish(
+            trial, status=status, reason=reason, metrics=metrics, curve=curve, values=values, model=model
+        )
+        del model
+        release_memory()
+        if status == "failed":
+            self.state.consecutive_failures.append((trial.number, reason))
+            if len(self.state.consecutive_failures) >= self.failures_limit:
+                raise SearchError(_failure_summary(self.state.consecutive_failures, "failed"))
+        else:
+            self.state.consecutive_failures.clear()
+
+    def _check(self, config: TrialConfig) -> tuple[str | None, Any]:
+        from autocnn.model import analyze_architecture
+
+        try:
+            architecture = analyze_architecture(
+                config, input_shape=self.dataset.input_shape, num_classes=self.dataset.num_classes
+            )
+        except InvalidArchitectureError as error:
+            return str(error), None
+        constraints = self.space.search.constraints
+        if constraints.max_params is not None and architecture.params > constraints.max_params:
+            return f"{architecture.params:,} parameters exceed the limit of {constraints.max_params:,}", None
+        if constraints.max_flops is not None and architecture.flops > constraints.max_flops:
+            return f"{architecture.flops:,} FLOPs exceed the limit of {constraints.max_flops:,}", None
+        return None, architecture
+
+    def _count_rejection(self, number: int, reason: str) -> None:
+        self.state.consecutive_rejections.append((number, reason))
+        if len(self.state.consecutive_rejections) >= MAX_CONSECUTIVE_REJECTIONS:
+            raise SearchError(
+                _failure_summary(self.state.consecutive_rejections, "were rejected as invalid")
+                + "; the space mostly holds networks that cannot be built for this input size"
+            )
+
+    def _train(
+        self, trial: Any, proposal: Proposal, deadline: float | None, metrics: dict[str, float]
+    ) -> tuple[Any, str, str, list[EpochRecord]]:
+        from autocnn.training import fit_config
+
+        def on_epoch(record: EpochRecord) -> bool:
+            for callback in self.callbacks:
+                callback.on_epoch_end(trial.number, record)
+            return self.backend.should_prune(trial, record)
+
+        config = attempt_config = proposal.config
+        for attempt in (1, 2):
+            try:
+                result = fit_config(
+                    attempt_config,
+                    self.dataset,
+                    epochs=proposal.max_epochs,
+                    on_epoch=on_epoch,
+                    deadline=deadline,
+                    seed=self.seed + trial.number,
+                    initial_weights=proposal.initial_weights,
+                    initial_epoch=proposal.initial_epoch,
+                )
+            except KeyboardInterrupt:
+                raise
+            except Exception as error:
+                reason = _error_reason(error)
+                smaller = _half_batch(self.space, attempt_config) if _is_out_of_memory(error) else None
+                if attempt == 1 and smaller is not None:
+                    attempt_config = smaller
+                    release_memory()
+                    continue
+                return None, "failed", reason, []
+            break
+        metrics.update(result.metrics)
+        metrics["train_time"] = result.train_seconds
+        weights_path = self.backend.weights_path(trial)
+        if weights_path is not None and result.stop_reason in ("completed", "pruned"):
+            weights_path.parent.mkdir(parents=True, exist_ok=True)
+            result.model.save_weights(weights_path)
+        metrics["epochs"] = float(len(result.curve))
+        if attempt_config is not config:
+            metrics["batch_size_used"] = float(attempt_config.training.batch_size)
+        if result.stop_reason == "completed":
+            if "val_accuracy" not in metrics:
+                return result.model, "failed", "training ended without a validation result", result.curve
+            return result.model, "complete", "", result.curve
+        if result.stop_reason == "pruned":
+            return result.model, "pruned", result.message, result.curve
+        if result.stop_reason == "deadline":
+            return result.model, "pruned", result.message, result.curve
+        return result.model, "failed", result.message, result.curve
+
+    def _values(self, metrics: dict[str, float]) -> tuple[float, ...]:
+        return tuple(float(metrics[objective.metric]) for objective in self.objectives)
+
+    def _keep_if_best(self, model: Any, values: tuple[float, ...] | None) -> None:
+        """Save the best-so-far trial model, so that nothing finished is lost (single objective)."""
+        if values is None or len(values) != 1:
+            return
+        maximize = self.objectives[0].direction == "maximize"
+        try:
+            study_best = float(self.optuna_study.best_value)
+        except ValueError:
+            study_best = None
+        if study_best is not None and (values[0] <= study_best if maximize else values[0] >= study_best):
+            return
+        path = self.study.directory / "best_trial_model.keras"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp.keras")
+        model.save(temporary)
+        os.replace(temporary, path)
+
+    def _finish(
+        self,
+        trial: Any,
+        *,
+        status: str,
+        reason: str = "",
+        metrics: dict[str, float] | None = None,
+        curve: list[EpochRecord] | None = None,
+        values: tuple[float, ...] | None = None,
+        model: Any = None,
+    ) -> None:
+        import optuna
+
+        trial.set_user_attr(STATUS_ATTR, status)
+        if reason:
+            trial.set_user_attr(REASON_ATTR, reason)
+        if metrics:
+            trial.set_user_attr(METRICS_ATTR, {key: _finite_or_none(value) for key, value in metrics.items()})
+        if curve:
+            trial.set_user_attr(CURVE_ATTR, [record.to_dict() for record in curve])
+        if status == "complete":
+            self.optuna_study.tell(trial, list(values or ()))
+        elif status == "pruned":
+            self.optuna_study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            self.optuna_study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        self.backend.finish(trial, status=status, values=values, weights_path=None)
+        record = record_from_trial(self.optuna_study._storage.get_trial(trial._trial_id))
+        for callback in self.callbacks:
+            callback.on_trial_end(record, model=model)
+
+
+def status_of(trial: Any) -> str:
+    status = trial.user_attrs.get(STATUS_ATTR)
+    if status is not None:
+        return str(status)
+    state = str(trial.state.name)
+    return {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}.get(state, state.lower())
+
+
+def release_memory() -> None:
+    import keras
+
+    keras.backend.clear_session(free_memory=True)
+    gc.collect()
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _error_reason(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(error).__name__}: {first}"[:500]
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    return isinstance(error, MemoryError) or type(error).__name__ in (
+        "ResourceExhaustedError",
+        "OutOfMemoryError",
+    )
+
+
+def _half_batch(space: SearchSpace, config: TrialConfig) -> TrialConfig | None:
+    """Return ``config`` with half the batch size if the space allows that batch size."""
+    half = config.training.batch_size // 2
+    if half < 1 or not space.training.batch_size.contains(half):
+        return None
+    return config.model_copy(update={"training": config.training.model_copy(update={"batch_size": half})})
+
+
+def _failure_summary(failures: list[tuple[int, str]], verb: str) -> str:
+    reasons = Counter(reason for _, reason in failures)
+    reason, count = reasons.most_common(1)[0]
+    numbers = ", ".join(str(number) for number, _ in failures[-5:])
+    return (
+        f"{len(failures)} trials in a row {verb} (last: {numbers}); the most common reason "
+        f"({count} of them): {reason}"
+    )

@@ -1,0 +1,316 @@
+"""write_report: a study's records in, ``index.html``, ``report.md``, the CSV and the PNGs out."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from autocnn._version import __version__
+from autocnn.reporting._document import Block, BulletList, Document, Figure, Note, Paragraph, Section, code
+from autocnn.reporting._facts import Scalar, StudyFacts, collect, parameter_values
+from autocnn.reporting._format import format_metric, format_seconds, metric_label
+from autocnn.reporting._html import render_html
+from autocnn.reporting._importance import Importances, parameter_importances
+from autocnn.reporting._markdown import render_markdown
+from autocnn.reporting._plots import (
+    plot_history,
+    plot_importance,
+    plot_learning_curves,
+    plot_parallel,
+    plot_pareto,
+    plot_slices,
+    plot_tradeoff,
+)
+from autocnn.reporting._provenance import provenance_blocks
+from autocnn.reporting._tables import (
+    architecture,
+    other_trials_table,
+    pareto_table,
+    ranked_table,
+    status_sentence,
+    ties_table,
+)
+from autocnn.reporting._winner import configuration_block, layer_table, test_blocks, why_bullets
+
+if TYPE_CHECKING:
+    from autocnn.data import Dataset
+    from autocnn.study import Study
+
+GENERATED_PNGS = (
+    "history.png",
+    "learning_curves.png",
+    "importance.png",
+    "parallel_coordinates.png",
+    "slices.png",
+    "accuracy_vs_params.png",
+    "accuracy_vs_time.png",
+    "pareto_front.png",
+    "confusion_matrix.png",
+    "misclassified.png",
+    "gradcam.png",
+)
+
+
+def write_report(
+    study: Study,
+    *,
+    out: str | Path,
+    dataset: Dataset | None = None,
+    analyze_winner: bool = True,
+    top: int = 5,
+) -> Path:
+    """Write the study's report into ``out`` and return the path of its ``index.html``.
+
+    ``out`` receives ``index.html`` (self-contained: opens from disk, no network), ``report.md``
+    (for GitHub; it shows the PNG files next to it), ``leaderboard.csv`` and the plots. Everything
+    comes from the study's records, so a running, interrupted or crashed study gets a report too;
+    one without a completed trial gets a short report that says so. ``dataset`` is only needed
+    for the winner's test-set analysis and is loaded from the study's record when not given;
+    ``analyze_winner=False`` skips that analysis (no model, no data). ``top`` is the number of
+    trials whose learning curves are drawn.
+
+    Example:
+        >>> from autocnn.study import load_study  # doctest: +SKIP
+        >>> write_report(load_study("quick_digits"), out="reports/quick_digits")  # doctest: +SKIP
+        PosixPath('reports/quick_digits/index.html')
+
+    """
+    directory = Path(out)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in GENERATED_PNGS:
+        (directory / name).unlink(missing_ok=True)
+    facts = collect(study)
+    _write_leaderboard(study, directory / "leaderboard.csv")
+    sections = _sections(study, facts, directory, dataset=dataset, analyze_winner=analyze_winner, top=top)
+    document = Document(
+        title=f"autocnn report: {facts.name}",
+        subtitle=_subtitle(facts),
+        sections=tuple(sections),
+    )
+    (directory / "report.md").write_text(render_markdown(document), encoding="utf-8")
+    index = directory / "index.html"
+    index.write_text(render_html(document, directory=directory), encoding="utf-8")
+    return index
+
+
+def _subtitle(facts: StudyFacts) -> str:
+    objective = ", ".join(
+        f"{objective['direction']} {metric_label(objective['metric'])}" for objective in facts.objectives
+    )
+    dataset = facts.info.get("dataset")
+    parts = [f"dataset {code(dataset)}" if dataset else "dataset unknown", f"objective: {objective}"]
+    parts.append(status_sentence(facts))
+    parts.append(f"generated {time.strftime('%Y-%m-%d %H:%M %Z')} by autocnn {__version__}")
+    return " · ".join(parts)
+
+
+def _write_leaderboard(study: Study, path: Path) -> None:
+    frame = study.leaderboard()
+    if frame.empty:
+        path.write_text("rank,trial,state\n", encoding="utf-8")
+    else:
+        frame.to_csv(path, index=False)
+
+
+def _sections(
+    study: Study,
+    facts: StudyFacts,
+    directory: Path,
+    *,
+    dataset: Dataset | None,
+    analyze_winner: bool,
+    top: int,
+) -> list[Section]:
+    values = parameter_values(facts)
+    importances = parameter_importances(facts, values)
+    sections = [
+        Section("Summary", "summary", tuple(_summary(facts, why_bullets(facts, importances, values))))
+    ]
+    if facts.ranked:
+        ranking: list[Block] = [
+            ranked_table(facts),
+            Paragraph(f"Every trial, with its full configuration, is in {code('leaderboard.csv')}."),
+        ]
+        sections.append(Section("Ranking", "ranking", tuple(ranking)))
+        tied = ties_table(facts)
+        if tied is not None:
+            sections.append(Section("Ties", "ties", (tied,), level=3))
+    if facts.multi_objective and facts.ranked:
+        front: list[Block] = [
+            Paragraph(
+                f"{len(facts.pareto)} of {len(facts.ranked)} completed trials are Pareto-optimal: each is the best "
+                "choice for some weighting of the objectives. The report's winner is the one with the best "
+                f"{metric_label(facts.metrics[0])}."
+            )
+        ]
+        front += [
+            block for block in (plot_pareto(facts, directory), pareto_table(facts)) if block is not None
+        ]
+        sections.append(Section("Pareto front", "pareto-front", tuple(front)))
+    others = other_trials_table(facts)
+    if others is not None:
+        sections.append(
+            Section("Pruned, failed and rejected trials", "other-trials", (*_reasons(facts), others))
+        )
+    progress = [
+        block
+        for block in (
+            plot_history(facts, directory),
+            plot_learning_curves(facts, directory, top=top),
+            None if _pareto_is_params(facts) else plot_tradeoff(facts, directory, cost="params"),
+            plot_tradeoff(facts, directory, cost="time"),
+        )
+        if block is not None
+    ]
+    if progress:
+        sections.append(Section("How the search went", "search", tuple(progress)))
+    if facts.ranked:
+        blocks = _importance_blocks(facts, importances, values, directory)
+        sections.append(Section("What mattered", "importance", tuple(blocks)))
+    best = facts.best
+    if best is not None:
+        sections.append(Section(f"The winner: trial {best.number}", "winner", tuple(_winner_blocks(facts))))
+        if analyze_winner:
+            sections.append(
+                Section(
+                    "The winner on the test set", "test", tuple(test_blocks(study, facts, dataset, directory))
+                )
+            )
+    sections.append(
+        Section(
+            "Reproducibility",
+            "reproducibility",
+            tuple(provenance_blocks(facts, storage_url=study.storage_url)),
+        )
+    )
+    return sections
+
+
+def _pareto_is_params(facts: StudyFacts) -> bool:
+    return facts.multi_objective and set(facts.metrics[:2]) == {"val_accuracy", "params"}
+
+
+def _summary(facts: StudyFacts, why: list[str]) -> list[Block]:
+    info = facts.info
+    space = info.get("space_name")
+    blocks: list[Block] = []
+    intro = f"Study {code(facts.name)}"
+    if space:
+        intro += f" searched the space {code(space)}"
+    if info.get("dataset"):
+        intro += f" on the dataset {code(info['dataset'])}"
+    intro += f": {status_sentence(facts)}"
+    if facts.wall_seconds is not None:
+        intro += f", in {format_seconds(facts.wall_seconds)} of wall time"
+    blocks.append(Paragraph(intro + "."))
+    running = sum(1 for record in facts.records if record.status in ("running", "waiting"))
+    if running:
+        blocks.append(
+            Note(
+                f"{running} trial{'s are' if running != 1 else ' is'} still running or queued: this report is a "
+                "snapshot; write it again later for the final picture."
+            )
+        )
+    best = facts.best
+    if best is None:
+        blocks.append(
+            Note(
+                "No trial has completed yet, so there is no ranking and no winner. "
+                + (
+                    "The trials that ended without a result, and why, are listed below."
+                    if facts.records
+                    else "The study has no trials at all: run the search first."
+                ),
+                kind="warning",
+            )
+        )
+        return blocks
+    values = ", ".join(
+        f"{metric_label(metric)} {format_metric(metric, value)}"
+        for metric, value in zip(facts.metrics, best.values or (), strict=False)
+    )
+    text = f"The winner is trial {best.number} ({values}): {code(architecture(best))}."
+    final = facts.final
+    if final is not None and final.trial_number == best.number:
+        text += f" Its final retrained model scored test accuracy {final.test_accuracy:.4f}."
+    blocks.append(Paragraph(text))
+    if why:
+        blocks.append(Paragraph("Why it won:"))
+        blocks.append(BulletList(tuple(why)))
+    return blocks
+
+
+def _reasons(facts: StudyFacts) -> list[Block]:
+    reasons = Counter(
+        (record.status, record.reason or "no reason recorded")
+        for record in facts.records
+        if record.status not in ("complete", "pruned")
+    )
+    pruned = sum(1 for record in facts.records if record.status == "pruned")
+    items = []
+    if pruned:
+        items.append(
+            f"{pruned} pruned: stopped early because their validation results fell behind earlier trials "
+            f"at the same epoch ({facts.info.get('pruner', 'the')} pruner)."
+        )
+    for (status, reason), count in reasons.most_common(8):
+        items.append(f"{count} {status}: {reason}")
+    return [BulletList(tuple(items))] if items else []
+
+
+def _importance_blocks(
+    facts: StudyFacts, importances: Importances, values: dict[str, list[Scalar]], directory: Path
+) -> list[Block]:
+    blocks: list[Block] = []
+    if importances.note:
+        blocks.append(Note(importances.note))
+    figure = plot_importance(importances, directory)
+    if figure is not None:
+        blocks.append(
+            Paragraph(
+                "How much of the variation of each objective among the completed trials each searched parameter "
+                "explains (fANOVA on a random forest fitted to the trials; parameters that only some trials have, "
+                "such as the filters of a second block, are left out)."
+            )
+        )
+        blocks.append(figure)
+    order = importances.order or tuple(values)
+    for plot in (
+        plot_parallel(facts, values, order, directory),
+        plot_slices(facts, values, order, directory),
+    ):
+        if plot is not None:
+            blocks.append(plot)
+    if not any(isinstance(block, Figure) for block in blocks):
+        blocks.append(
+            Paragraph("Nothing to plot yet: these views need at least two completed trials that differ.")
+        )
+    return blocks
+
+
+def _winner_blocks(facts: StudyFacts) -> list[Block]:
+    best = facts.best
+    assert best is not None
+    blocks: list[Block] = [Paragraph(f"Architecture: {code(architecture(best))}")]
+    if best.seed_name:
+        blocks.append(Paragraph(f"It is the seed configuration {code(best.seed_name)} from the space file."))
+    details = [
+        f"{metric_label(metric)}: {format_metric(metric, value)}"
+        for metric, value in zip(facts.metrics, best.values or (), strict=False)
+    ]
+    if "val_accuracy" not in facts.metrics and best.val_accuracy is not None:
+        details.append(f"val accuracy: {best.val_accuracy:.4f}")
+    details.append(f"epochs trained: {best.epochs_trained}")
+    details.append(f"trial duration: {format_seconds(best.duration)}")
+    if best.device:
+        details.append(f"device: {best.device}")
+    blocks.append(BulletList(tuple(details)))
+    table = layer_table(best, facts)
+    if table is not None:
+        blocks.append(table)
+    configuration = configuration_block(best)
+    if configuration is not None:
+        blocks.append(configuration)
+    return blocks

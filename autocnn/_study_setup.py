@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from autocnn._system import process_alive, worker_id
+from autocnn._system import hardware, process_alive, worker_id
 from autocnn.backends import Backend
 from autocnn.callbacks import SearchInfo
 from autocnn.errors import StudyMismatchError
@@ -105,6 +105,7 @@ def append_run(optuna_study: Any, info: SearchInfo) -> None:
             "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "worker": worker_id(),
             "versions": info.versions,
+            "hardware": hardware(),
             "backend": info.backend,
             "algorithm": info.algorithm,
             "pruner": info.pruner,

@@ -29,6 +29,8 @@ app = typer.Typer(
 )
 spaces_app = typer.Typer(help="Check and inspect search-space files.", no_args_is_help=True)
 app.add_typer(spaces_app, name="spaces")
+datasets_app = typer.Typer(help="See which datasets autocnn can load.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
 
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
@@ -112,6 +114,61 @@ def spaces_schema() -> None:
     out.print_json(json.dumps(space_json_schema()))
 
 
+@datasets_app.command("list")
+def datasets_list() -> None:
+    """List the registered datasets, their sizes and whether they load offline right now."""
+    from autocnn.data import list_datasets
+
+    table = Table(title="datasets: --dataset NAME, or a path (.npz, IDX folder, folder of class folders)")
+    for column in ("name", "images", "train", "test", "classes", "offline now", "where"):
+        table.add_column(column, overflow="fold")
+    for info in list_datasets():
+        table.add_row(
+            info.name,
+            "x".join(str(size) for size in info.image_shape),
+            f"{info.train_size:,}",
+            f"{info.test_size:,}",
+            str(info.num_classes),
+            "yes" if info.available_offline else "no",
+            info.where,
+        )
+    out.print(table)
+
+
+@datasets_app.command("info")
+def datasets_info(
+    name_or_path: Annotated[str, typer.Argument(help="A registered dataset name or a path.")],
+    validation_fraction: Annotated[
+        float, typer.Option(help="Share of training data held out for validation.")
+    ] = 0.1,
+    seed: Annotated[int, typer.Option(help="Seed of the validation split.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a dataset's shapes, classes and class balance per split."""
+    from autocnn._quiet import import_tensorflow_quietly
+    from autocnn.data import dataset_summary, load_dataset
+
+    import_tensorflow_quietly()
+    summary = dataset_summary(load_dataset(name_or_path, validation_fraction=validation_fraction, seed=seed))
+    if as_json:
+        print(json.dumps(summary, default=str))
+        return
+    out.print(f"dataset {summary['name']} from {summary['source']}")
+    out.print(
+        f"images {'x'.join(str(size) for size in summary['input_shape'])}, {summary['num_classes']} classes, "
+        f"fingerprint {str(summary['fingerprint'])[:12]}"
+    )
+    table = Table()
+    table.add_column("class")
+    for split, size in summary["sizes"].items():
+        table.add_column(f"{split} ({size:,})", justify="right")
+    for index, name in enumerate(summary["class_names"]):
+        table.add_row(
+            f"{index} {name}", *(str(summary["class_counts"][split][index]) for split in summary["sizes"])
+        )
+    out.print(table)
+
+
 @app.command("search")
 def search_command(
     dataset: Annotated[
@@ -159,6 +216,35 @@ def search_command(
     no_retrain: Annotated[
         bool, typer.Option("--no-retrain", help="Skip the final retrain of the best configuration.")
     ] = False,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="Do not write reports/<study>/ at the end.")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes sharing the study on this machine (default 1, or GPUs x --trials-per-gpu). "
+            "On a 2-core CPU, 1 is usually fastest.",
+        ),
+    ] = None,
+    gpus: Annotated[
+        str | None,
+        typer.Option(
+            help="GPUs to use, e.g. 0,1 (default: all visible). Workers are pinned with CUDA_VISIBLE_DEVICES "
+            "and memory growth; without GPUs the option is accepted and the workers run on the CPU."
+        ),
+    ] = None,
+    trials_per_gpu: Annotated[
+        int, typer.Option(min=1, help="Workers (trials at a time) per GPU, so small CNNs share a big GPU.")
+    ] = 1,
+    recycle_after: Annotated[
+        int | None,
+        typer.Option(min=1, help="Restart a worker process after this many trials (bounds memory)."),
+    ] = None,
+    max_rss_mb: Annotated[
+        float | None,
+        typer.Option(min=1, help="Restart a worker process when its memory (RSS) passes this many MB."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final summary.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary and nothing else.")] = False,
 ) -> None:
@@ -169,7 +255,7 @@ def search_command(
     from autocnn.search import search
 
     import_tensorflow_quietly()
-    signal.signal(signal.SIGTERM, _interrupt)
+    _stop_on_signals()
     callbacks = [] if quiet or as_json else [ConsoleProgress(out)]
     try:
         result = search(
@@ -185,6 +271,11 @@ def search_command(
             pruner=pruner,
             seed=seed,
             retrain=not no_retrain,
+            workers=workers,
+            gpus=None if gpus is None else [gpu.strip() for gpu in gpus.split(",") if gpu.strip()],
+            trials_per_gpu=trials_per_gpu,
+            recycle_after=recycle_after,
+            max_rss_mb=max_rss_mb,
             callbacks=callbacks,
             command_line=" ".join(["autocnn", *sys.argv[1:]]),
         )
@@ -194,14 +285,194 @@ def search_command(
         if isinstance(stopped.study, Study) and not as_json:
             _print_summary(stopped.study)
         raise
+    report = None
+    if not no_report:
+        from autocnn.reporting import write_report
+
+        report = write_report(result, out=Path("reports") / result.name, analyze_winner=not no_retrain)
     if as_json:
-        print(json.dumps(result.summary(), default=str))
+        print(
+            json.dumps({**result.summary(), "report": None if report is None else str(report)}, default=str)
+        )
         return
     _print_summary(result)
+    if report is not None:
+        out.print(f"  report  {report}")
+
+
+@app.command("worker")
+def worker_command(
+    study: Annotated[str, typer.Option(help="Name of an existing study (made by autocnn search).")],
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="The study's storage, e.g. postgresql://user@host/db (default: WORKDIR/studies.db)."
+        ),
+    ] = None,
+    workdir: Annotated[
+        Path, typer.Option(help="Where this worker keeps models and its MLflow store.")
+    ] = Path("autocnn_runs"),
+    max_trials: Annotated[int | None, typer.Option(min=1, help="Trained trials in the whole study.")] = None,
+    timeout: Annotated[str | None, typer.Option(help="Time budget of this worker: 90s, 30m, 2h.")] = None,
+    reserve_retrain: Annotated[
+        bool, typer.Option("--reserve-retrain", help="Leave time in the budget for a final retrain.")
+    ] = False,
+    recycle_after: Annotated[
+        int | None, typer.Option(min=1, help="Exit with code 75 after this many trials.")
+    ] = None,
+    max_rss_mb: Annotated[
+        float | None, typer.Option(min=1, help="Exit with code 75 past this memory (MB).")
+    ] = None,
+    device: Annotated[str, typer.Option(help="Label recorded with each trial, e.g. 'gpu 1'.")] = "",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Join an existing study from any machine and run its trials (exit 75: restart me)."""
+    from autocnn._progress import ConsoleProgress
+    from autocnn._quiet import import_tensorflow_quietly
+    from autocnn._workers import RECYCLE_EXIT_CODE
+    from autocnn.search import run_worker
+
+    import_tensorflow_quietly()
+    _stop_on_signals()
+    outcome = run_worker(
+        study,
+        storage=storage,
+        workdir=workdir,
+        max_trials=max_trials,
+        timeout=timeout,
+        reserve_retrain=reserve_retrain,
+        recycle_after=recycle_after,
+        max_rss_mb=max_rss_mb,
+        device=device,
+        callbacks=[] if quiet else [ConsoleProgress(out)],
+        command_line=" ".join(["autocnn", *sys.argv[1:]]),
+    )
+    if outcome == "recycle":
+        raise typer.Exit(RECYCLE_EXIT_CODE)
+
+
+@app.command("report")
+def report_command(
+    study: Annotated[str | None, typer.Option(help="The study to report on.")] = None,
+    compare: Annotated[
+        list[str] | None, typer.Option(help="Put studies side by side: --compare A --compare B (or A,B).")
+    ] = None,
+    storage: Annotated[
+        str | None, typer.Option(help="The studies' storage (default: WORKDIR/studies.db).")
+    ] = None,
+    workdir: Annotated[Path, typer.Option(help="The work directory of the studies.")] = Path("autocnn_runs"),
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write (default: reports/<study>).")
+    ] = None,
+) -> None:
+    """Write the report of a study (index.html, report.md, leaderboard.csv, plots) or compare studies."""
+    from autocnn._quiet import import_tensorflow_quietly
+    from autocnn.reporting import compare_studies, write_report
+    from autocnn.study import load_study
+
+    names = [name for item in compare or [] for name in item.split(",") if name]
+    if (study is None) == (not names):
+        raise typer.BadParameter("give --study NAME, or --compare A B", param_hint="--study/--compare")
+    import_tensorflow_quietly()
+    if names:
+        studies = [load_study(name, storage=storage, workdir=workdir) for name in names]
+        index = compare_studies(studies, out=out_dir or Path("reports") / "_vs_".join(names))
+    else:
+        assert study is not None
+        index = write_report(
+            load_study(study, storage=storage, workdir=workdir), out=out_dir or Path("reports") / study
+        )
+    out.print(f"report: {index}")
+    out.print(f"        {index.with_name('report.md')}")
+
+
+@app.command("export")
+def export_command(
+    study: Annotated[str, typer.Option(help="The study whose model to export.")],
+    format: Annotated[str, typer.Option("--format", help="keras, savedmodel, tflite or onnx.")],
+    out_path: Annotated[Path, typer.Option("--out", help="File (or folder for savedmodel) to write.")],
+    trial: Annotated[
+        int | None,
+        typer.Option(help="Export this trial instead of the retrained best (retrained on train+val)."),
+    ] = None,
+    quantize: Annotated[
+        str, typer.Option(help="none, or int8 (TFLite, calibrated on training images).")
+    ] = "none",
+    storage: Annotated[
+        str | None, typer.Option(help="The study's storage (default: WORKDIR/studies.db).")
+    ] = None,
+    workdir: Annotated[Path, typer.Option(help="The work directory of the study.")] = Path("autocnn_runs"),
+    dataset: Annotated[
+        str | None, typer.Option(help="Path of the study's data when it was a local file or folder.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Export a study's model, verify it with its own runtime, and write a model card beside it."""
+    from autocnn._quiet import import_tensorflow_quietly
+    from autocnn.export import EXPORT_FORMATS, QUANTIZE_MODES, export_study
+    from autocnn.study import load_study
+
+    if format not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
+    if quantize not in QUANTIZE_MODES:
+        raise typer.BadParameter(f"use one of {', '.join(QUANTIZE_MODES)}", param_hint="--quantize")
+    import_tensorflow_quietly()
+    result = export_study(
+        load_study(study, storage=storage, workdir=workdir),
+        format=format,  # type: ignore[arg-type]
+        out=out_path,
+        trial=trial,
+        quantize=quantize,  # type: ignore[arg-type]
+        dataset=dataset,
+        log=None if as_json else out.print,
+    )
+    if as_json:
+        print(json.dumps(result.to_dict(), default=str))
+    else:
+        out.print(result.summary())
+
+
+@app.command("predict")
+def predict_command(
+    model: Annotated[Path, typer.Option(help="A .keras model (e.g. WORKDIR/STUDY/best_model.keras).")],
+    images: Annotated[list[Path], typer.Argument(help="PNG or JPEG files.")],
+    top: Annotated[int, typer.Option(min=1, help="How many classes to show per image.")] = 3,
+    resize: Annotated[
+        bool, typer.Option("--resize", help="Resize images to the model's input size.")
+    ] = False,
+    unsafe: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe", help="Allow models with arbitrary code (Lambda layers). Only for trusted files."
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the top classes for image files, with the preprocessing used in training."""
+    from autocnn._quiet import import_tensorflow_quietly
+    from autocnn.export import class_names_for, load_model_safely, predict_images
+
+    import_tensorflow_quietly()
+    loaded = load_model_safely(model, unsafe=unsafe)
+    names = class_names_for(model, model=loaded)
+    if names is None and not as_json:
+        err.print(f"note: no model card next to {model} describes this model; classes are shown as indices")
+    predictions = predict_images(loaded, images, class_names=names, top=top, resize=resize)
+    if as_json:
+        print(json.dumps([prediction.to_dict() for prediction in predictions], default=str))
+        return
+    for prediction in predictions:
+        out.print(prediction.summary())
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Make Ctrl-C and SIGTERM stop a search cleanly, even if the parent process ignored SIGINT."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _print_summary(result: Study) -> None:

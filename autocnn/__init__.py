@@ -25,24 +25,45 @@ from autocnn.space import SearchSpace, load_space
 quiet_tensorflow()
 
 if TYPE_CHECKING:
+    from autocnn.callbacks import SearchCallback
+    from autocnn.data import Dataset, dataset_from_arrays, load_dataset
+    from autocnn.export import export_model
     from autocnn.model import analyze_architecture, build_model
+    from autocnn.search import search
+    from autocnn.study import Study, load_study
 
 _LAZY = {
-    "build_model": "autocnn.model",
     "analyze_architecture": "autocnn.model",
+    "build_model": "autocnn.model",
+    "Dataset": "autocnn.data",
+    "load_dataset": "autocnn.data",
+    "dataset_from_arrays": "autocnn.data",
+    "export_model": "autocnn.export",
+    "search": "autocnn.search",
+    "SearchCallback": "autocnn.callbacks",
+    "Study": "autocnn.study",
+    "load_study": "autocnn.study",
 }
 
 __all__ = [
     "AutoCNNError",
     "ConfigError",
     "DataError",
+    "Dataset",
     "InvalidArchitectureError",
+    "SearchCallback",
     "SearchSpace",
+    "Study",
     "TrialConfig",
     "__version__",
     "analyze_architecture",
     "build_model",
+    "dataset_from_arrays",
+    "export_model",
+    "load_dataset",
     "load_space",
+    "load_study",
+    "search",
 ]
 
 

@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from autocnn.config import TrialConfig
 from autocnn.errors import ConfigError, SearchError
@@ -16,6 +16,9 @@ from autocnn.storage import DEFAULT_WORKDIR, mask_secrets, open_storage, resolve
 if TYPE_CHECKING:
     import keras
     import pandas as pd
+
+    from autocnn.data import Dataset
+    from autocnn.export import ExportResult
 
 STUDY_ATTR = "autocnn"
 FINAL_ATTR = "final"
@@ -190,6 +193,36 @@ class Study:
             frame["params"] = frame["params"].astype("Int64")
             frame["flops"] = frame["flops"].astype("Int64")
         return frame
+
+    def report(self, *, out: str | Path | None = None, dataset: Dataset | None = None) -> Path:
+        """Write the study's report (index.html, report.md, leaderboard.csv, plots); return index.html.
+
+        Example:
+            >>> index = study.report(out="reports/quick_digits")  # doctest: +SKIP
+
+        """
+        from autocnn.reporting import write_report
+
+        return write_report(self, out=Path("reports") / self.name if out is None else Path(out), dataset=dataset)
+
+    def export(
+        self,
+        *,
+        format: Literal["keras", "savedmodel", "tflite", "onnx"],
+        out: str | Path,
+        trial: int | None = None,
+        quantize: Literal["none", "int8"] = "none",
+    ) -> ExportResult:
+        """Export the retrained best model (or trial ``trial``), verified, with a model card beside it.
+
+        Example:
+            >>> result = study.export(format="tflite", out="dist/model.tflite", quantize="int8")  # doctest: +SKIP
+            >>> result.max_abs_diff  # doctest: +SKIP
+
+        """
+        from autocnn.export import export_study
+
+        return export_study(self, format=format, out=Path(out), trial=trial, quantize=quantize)
 
     def summary(self) -> dict[str, Any]:
         """Return counts by status, the best trial and the final result, JSON-ready."""

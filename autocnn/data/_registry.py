@@ -6,6 +6,7 @@ import difflib
 import functools
 import numbers
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,7 +185,48 @@ def _read_raw(key: str, signature: tuple[tuple[str, int, int], ...]) -> RawData:
 def _prepare(
     key: str, signature: tuple[tuple[str, int, int], ...], validation_fraction: float, seed: int
 ) -> Dataset:
-    raw = _read_raw(key, signature)
+    name = key if key in BUILTINS else Path(key).stem or Path(key).name
+    return _split(_read_raw(key, signature), name=name, validation_fraction=validation_fraction, seed=seed)
+
+
+def dataset_from_arrays(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    *,
+    name: str = "arrays",
+    class_names: Sequence[str] | None = None,
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+) -> Dataset:
+    """Make a Dataset from numpy arrays you already have (uint8 0..255 or floats 0..1, NHW or NHWC).
+
+    Without a test split, a fixed stratified 20% of the training data becomes the test split.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).integers(0, 255, size=(60, 8, 8), dtype=np.uint8)
+        >>> data = dataset_from_arrays(x, np.arange(60) % 3, name="toy")
+        >>> data.input_shape, data.num_classes
+        ((8, 8, 1), 3)
+
+    """
+    if not 0 < validation_fraction < 1:
+        raise ConfigError(
+            f"The 'validation_fraction' parameter must be between 0 and 1; got {validation_fraction!r} instead."
+        )
+    if (x_test is None) != (y_test is None):
+        raise ConfigError("give both x_test and y_test, or neither")
+    arrays = {"x_train": np.asarray(x_train), "y_train": np.asarray(y_train)}
+    if x_test is not None and y_test is not None:
+        arrays.update({"x_test": np.asarray(x_test), "y_test": np.asarray(y_test)})
+    raw = RawData(arrays, None if class_names is None else tuple(class_names), f"arrays ({name})")
+    return _split(raw, name=name, validation_fraction=validation_fraction, seed=seed)
+
+
+def _split(raw: RawData, *, name: str, validation_fraction: float, seed: int) -> Dataset:
+    """Check and scale raw arrays, carve the test (if absent) and validation splits, fingerprint them."""
     where = raw.source
     known = len(raw.class_names) if raw.class_names is not None else None
     x_train = prepare_images(raw.arrays["x_train"], where=f"{where} (training images)")
@@ -229,7 +271,7 @@ def _prepare(
     for array in (x_train, y_train, x_val, y_val, x_test, y_test):
         read_only(array)
     return Dataset(
-        name=key if key in BUILTINS else Path(key).stem or Path(key).name,
+        name=name,
         x_train=x_train,
         y_train=y_train,
         x_val=x_val,

@@ -86,6 +86,9 @@ def compile_for_training(
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         jit_compile=bool(training.jit_compile),
     )
+    # Creating the optimizer's slots now, eagerly, instead of inside the first traced train step
+    # keeps TensorFlow from retaining a graph per slot after the model is gone (~3 MB per trial).
+    model.optimizer.build(model.trainable_variables)
 
 
 def compile_for_export(model: keras.Model) -> None:

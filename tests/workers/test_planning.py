@@ -54,7 +54,7 @@ def test_supervisor_restarts_recycled_and_crashed_workers(tmp_path):
         script = (
             "import pathlib, sys; p = pathlib.Path(sys.argv[1]); runs = p.read_text() if p.exists() else '';"
             "p.write_text(runs + sys.argv[2]);"
-            f"sys.exit({RECYCLE_EXIT_CODE} if runs.count(sys.argv[2]) == 0 else (9 if runs.count(sys.argv[2]) == 1 else 0))"
+            f"n = runs.count(sys.argv[2]); sys.exit({RECYCLE_EXIT_CODE} if n == 0 else (9 if n == 1 else 0))"
         )
         return [sys.executable, "-c", script, str(marker), str(slot.index)]
 

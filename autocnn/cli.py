@@ -17,6 +17,7 @@ from autocnn._version import __version__
 from autocnn.errors import AutoCNNError, SearchInterrupted
 
 if TYPE_CHECKING:
+    from autocnn.callbacks import SearchCallback
     from autocnn.study import Study
 
 app = typer.Typer(
@@ -245,6 +246,21 @@ def search_command(
         float | None,
         typer.Option(min=1, help="Restart a worker process when its memory (RSS) passes this many MB."),
     ] = None,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--tracking-uri",
+            help="MLflow store: a URI (http://host:5000, sqlite:///f.db) or a .db file. "
+            "Default: $MLFLOW_TRACKING_URI, else WORKDIR/mlflow.db.",
+        ),
+    ] = None,
+    no_tracking: Annotated[bool, typer.Option("--no-tracking", help="Record nothing in MLflow.")] = False,
+    register: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME", help="Register the retrained best model in the MLflow Model Registry as NAME."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final summary.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary and nothing else.")] = False,
 ) -> None:
@@ -256,7 +272,21 @@ def search_command(
 
     import_tensorflow_quietly()
     _stop_on_signals()
-    callbacks = [] if quiet or as_json else [ConsoleProgress(out)]
+    from autocnn.errors import ConfigError
+    from autocnn.tracking import make_tracker
+
+    if register is not None and (no_tracking or no_retrain):
+        raise ConfigError(
+            "--register needs tracking and the final retrain; drop --no-tracking / --no-retrain"
+        )
+    tracker = make_tracker(
+        workdir=workdir, tracking_uri=tracking_uri, enabled=not no_tracking, register_name=register
+    )
+    progress: list[SearchCallback] = [] if quiet or as_json else [ConsoleProgress(out)]
+    callbacks = [*progress, tracker]
+    worker_options = (
+        ["--no-tracking"] if no_tracking else (["--tracking-uri", tracking_uri] if tracking_uri else [])
+    )
     try:
         result = search(
             resolve_space_argument(space, dataset=dataset),
@@ -276,6 +306,7 @@ def search_command(
             trials_per_gpu=trials_per_gpu,
             recycle_after=recycle_after,
             max_rss_mb=max_rss_mb,
+            worker_options=worker_options,
             callbacks=callbacks,
             command_line=" ".join(["autocnn", *sys.argv[1:]]),
         )
@@ -298,6 +329,8 @@ def search_command(
     _print_summary(result)
     if report is not None:
         out.print(f"  report  {report}")
+    if tracker.location:
+        out.print(f"  MLflow  {tracker.location}  (browse: autocnn ui --workdir {workdir})")
 
 
 @app.command("worker")
@@ -324,6 +357,13 @@ def worker_command(
         float | None, typer.Option(min=1, help="Exit with code 75 past this memory (MB).")
     ] = None,
     device: Annotated[str, typer.Option(help="Label recorded with each trial, e.g. 'gpu 1'.")] = "",
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI, else WORKDIR/mlflow.db)."
+        ),
+    ] = None,
+    no_tracking: Annotated[bool, typer.Option("--no-tracking", help="Record nothing in MLflow.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Join an existing study from any machine and run its trials (exit 75: restart me)."""
@@ -331,6 +371,7 @@ def worker_command(
     from autocnn._quiet import import_tensorflow_quietly
     from autocnn._workers import RECYCLE_EXIT_CODE
     from autocnn.search import run_worker
+    from autocnn.tracking import make_tracker
 
     import_tensorflow_quietly()
     _stop_on_signals()
@@ -344,7 +385,12 @@ def worker_command(
         recycle_after=recycle_after,
         max_rss_mb=max_rss_mb,
         device=device,
-        callbacks=[] if quiet else [ConsoleProgress(out)],
+        callbacks=[
+            *([] if quiet else [ConsoleProgress(out)]),
+            make_tracker(
+                workdir=workdir, tracking_uri=tracking_uri, enabled=not no_tracking, register_name=None
+            ),
+        ],
         command_line=" ".join(["autocnn", *sys.argv[1:]]),
     )
     if outcome == "recycle":
@@ -384,6 +430,24 @@ def report_command(
         )
     out.print(f"report: {index}")
     out.print(f"        {index.with_name('report.md')}")
+
+
+@app.command("ui")
+def ui_command(
+    workdir: Annotated[Path, typer.Option(help="Work directory whose MLflow runs to show.")] = Path(
+        "autocnn_runs"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the UI.")] = 5000,
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on (0.0.0.0 exposes it to the network, without a password)."),
+    ] = "127.0.0.1",
+    tracking_uri: Annotated[str | None, typer.Option("--tracking-uri", help="Another MLflow store.")] = None,
+) -> None:
+    """Serve the MLflow UI on the work directory's runs until Ctrl-C."""
+    from autocnn.tracking import ui_command as serve
+
+    raise typer.Exit(serve(workdir=workdir, port=port, host=host, tracking_uri=tracking_uri))
 
 
 @app.command("export")

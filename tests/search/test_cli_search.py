@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from autocnn.study import load_study
-from tests.conftest import REPO
 
 SLOW_SPACE = """
 name: slow
@@ -23,14 +22,27 @@ search: {algorithm: random, pruner: none, max_trials: 50}
 """
 
 
-def autocnn(*args: str, workdir: Path) -> list[str]:
-    return [sys.executable, "-m", "autocnn", *args, "--workdir", str(workdir)]
+def autocnn(*args: str, workdir: Path, tracking: bool = False) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "autocnn",
+        *args,
+        "--workdir",
+        str(workdir),
+        *([] if tracking else ["--no-tracking"]),
+    ]
 
 
 def start(command: list[str]) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     return subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(command[command.index("--workdir") + 1]).parent,
+        env=env,
     )
 
 
@@ -62,11 +74,19 @@ def wait_for_running_trial(workdir: Path, study: str, *, limit_s: float = 60) ->
 def test_search_prints_a_ranked_table_and_the_test_accuracy(tiny_space, workdir):
     result = subprocess.run(
         autocnn(
-            "search", "--dataset", "digits", "--space", str(tiny_space), "--max-trials", "2", workdir=workdir
+            "search",
+            "--dataset",
+            "digits",
+            "--space",
+            str(tiny_space),
+            "--max-trials",
+            "2",
+            workdir=workdir,
+            tracking=True,
         ),
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=workdir.parent,
         timeout=300,
         env={**os.environ, "COLUMNS": "200"},
     )
@@ -78,6 +98,9 @@ def test_search_prints_a_ranked_table_and_the_test_accuracy(tiny_space, workdir)
     assert "top trials of study 'tiny_digits'" in result.stdout
     assert str(final.model_path) in result.stdout
     assert Path(final.model_path).is_file()
+    assert (
+        "MLflow  sqlite:///" in result.stdout and (workdir / "mlflow.db").is_file()
+    )  # tracking is on by default
 
 
 def test_json_output_is_one_object(tiny_space, workdir):
@@ -96,7 +119,7 @@ def test_json_output_is_one_object(tiny_space, workdir):
         ),
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=workdir.parent,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
@@ -112,7 +135,7 @@ def test_bad_timeout_is_exit_2_without_traceback(tiny_space, workdir):
         ),
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=workdir.parent,
         timeout=120,
     )
     assert result.returncode == 2
@@ -124,7 +147,7 @@ def test_unknown_dataset_is_exit_2(tiny_space, workdir):
         autocnn("search", "--dataset", "nonexistent_set", "--space", str(tiny_space), workdir=workdir),
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=workdir.parent,
         timeout=120,
     )
     assert result.returncode == 2
@@ -165,7 +188,7 @@ def test_kill_9_loses_only_the_running_trial_and_resume_continues(tmp_path, work
         [*command, "--max-trials", str(len(finished) + 2)],
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=workdir.parent,
         timeout=300,
     )
     assert resumed.returncode == 0, resumed.stderr

@@ -1,0 +1,68 @@
+"""Helpers shared by the benchmark scripts: output files and best-so-far curves from study records."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "reports" / "benchmarks"
+
+
+def best_so_far(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Return (seconds, best value so far) for (seconds, value) points, in time order."""
+    best = float("-inf")
+    curve = []
+    for seconds, value in sorted(points):
+        best = max(best, value)
+        curve.append((seconds, best))
+    return curve
+
+
+def study_curve(study: Any) -> list[tuple[float, float]]:
+    """Return (seconds since the first trial started, validation accuracy) of a study's completed trials."""
+    records = [record for record in study.trials() if record.started is not None]
+    if not records:
+        return []
+    origin = min(record.started for record in records)
+    return [
+        ((record.finished - origin).total_seconds(), float(record.val_accuracy))
+        for record in records
+        if record.status == "complete" and record.finished is not None and record.val_accuracy is not None
+    ]
+
+
+def write_results(name: str, results: dict[str, Any], markdown: list[str], out: Path = OUT) -> None:
+    """Write ``name``.json and ``name``.md under ``out`` and print the Markdown."""
+    out.mkdir(parents=True, exist_ok=True)
+    results = {"command": " ".join(["python", *sys.argv]), "date": time.strftime("%Y-%m-%d %H:%M"), **results}
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    text = "\n".join(markdown) + "\n"
+    (out / f"{name}.md").write_text(text)
+    print(text)
+
+
+def plot_curves(curves: dict[str, list[tuple[float, float]]], *, path: Path, title: str, ylabel: str) -> None:
+    """Plot best-so-far curves (seconds on x) into ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.2))
+    for label, curve in curves.items():
+        if curve:
+            xs, ys = zip(*best_so_far(curve), strict=True)
+            axes.step([x / 60 for x in xs], ys, where="post", label=label, linewidth=1.8)
+    axes.set_xlabel("wall time (minutes)")
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -1,0 +1,313 @@
+"""autocnn vs the peers a user would otherwise pick, on Fashion-MNIST, with the same time budget.
+
+Contenders, one after another in this process, all on the same data split (autocnn's stratified,
+seeded validation split; the test split only for the final numbers):
+
+- autocnn: `autocnn search --dataset fashion_mnist --timeout BUDGET` (search + final retrain);
+- Keras Tuner Hyperband with a search space written the way its documentation shows;
+- Optuna used directly with a plain objective function (a small CNN, pruning on epochs);
+- AutoKeras' ImageClassifier, if it imports beside this Keras (it does not: see the output);
+- the two hand-made networks of search_spaces/seed_cnns.yaml, trained alone (no search).
+
+Writes reports/benchmarks/fashion_mnist_<budget>.{json,md,png}: best test accuracy, the time
+to reach 90% validation accuracy and the best-so-far curves. Timings vary on shared machines:
+compare the contenders of one run.
+
+    python benchmarks/fashion_mnist_budget.py --budget 60m              # the headline
+    python benchmarks/fashion_mnist_budget.py --budget 1m --subset 0.05  # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import OUT, REPO, best_so_far, plot_curves, study_curve, write_results
+
+CONTENDERS = ("autocnn", "keras_tuner", "optuna", "autokeras", "hand_made")
+
+
+class _Deadline:
+    """A Keras callback factory that stops a peer's search at the budget."""
+
+    def __init__(self, deadline: float, on_late: Callable[[], Exception]) -> None:
+        import keras
+
+        outer = self
+
+        class Stop(keras.callbacks.Callback):  # type: ignore[misc]
+            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                if time.monotonic() > outer.deadline:
+                    self.model.stop_training = True
+                    raise on_late()
+
+        self.deadline = deadline
+        self.callback = Stop()
+
+
+def run_autocnn(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
+    from autocnn.search import search
+
+    study = search(
+        REPO / "search_spaces" / "fashion_mnist.yaml",
+        dataset=data,
+        workdir=workdir,
+        max_trials=100_000,
+        timeout=budget_s,
+        study="benchmark",
+    )
+    final = study.final
+    return {
+        "curve": study_curve(study),
+        "trials": len(study.trials()),
+        "test_accuracy": None if final is None else final.test_accuracy,
+    }
+
+
+def run_keras_tuner(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
+    import keras
+    import keras_tuner
+
+    def build_model(hp: Any) -> keras.Model:  # the style of Keras Tuner's getting-started guide
+        model = keras.Sequential([keras.Input(data.input_shape)])
+        for index in range(hp.Int("conv_layers", 1, 3)):
+            model.add(
+                keras.layers.Conv2D(
+                    hp.Int(f"filters_{index}", 32, 128, step=32), 3, padding="same", activation="relu"
+                )
+            )
+            model.add(keras.layers.MaxPooling2D(2))
+        model.add(keras.layers.Flatten())
+        model.add(keras.layers.Dense(hp.Int("units", 32, 256, step=32), activation="relu"))
+        if hp.Boolean("dropout"):
+            model.add(keras.layers.Dropout(0.25))
+        model.add(keras.layers.Dense(data.num_classes, activation="softmax"))
+        model.compile(
+            optimizer=keras.optimizers.Adam(hp.Float("lr", 1e-4, 1e-2, sampling="log")),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        return model
+
+    started = time.monotonic()
+    stop = _Deadline(started + budget_s, lambda: keras_tuner.errors.FatalError("time budget reached"))
+    curve: list[tuple[float, float]] = []
+
+    class Record(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            curve.append((time.monotonic() - started, float((logs or {}).get("val_accuracy", 0.0))))
+
+    tuner = keras_tuner.Hyperband(
+        build_model,
+        objective="val_accuracy",
+        max_epochs=10,
+        factor=3,
+        seed=0,
+        directory=workdir,
+        project_name="kt",
+        overwrite=True,
+    )
+    try:
+        tuner.search(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_val, data.y_val),
+            callbacks=[stop.callback, Record()],
+            verbose=0,
+        )
+    except keras_tuner.errors.FatalError:
+        pass
+    except RuntimeError as error:  # Keras Tuner wraps a fatal error after failed trials
+        if "budget" not in str(error) and "consecutive" not in str(error):
+            raise
+    best = tuner.get_best_models(1)
+    test = best[0].evaluate(data.x_test, data.y_test, verbose=0)[1] if best else None
+    return {"curve": curve, "trials": len(tuner.oracle.trials), "test_accuracy": test}
+
+
+def run_optuna(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
+    import keras
+    import optuna
+
+    started = time.monotonic()
+    curve: list[tuple[float, float]] = []
+    best: dict[str, Any] = {"value": -1.0, "model": None}
+
+    def objective(trial: optuna.Trial) -> float:
+        keras.backend.clear_session()
+        model = keras.Sequential([keras.Input(data.input_shape)])
+        for index in range(trial.suggest_int("conv_layers", 1, 3)):
+            model.add(
+                keras.layers.Conv2D(
+                    trial.suggest_categorical(f"filters_{index}", [32, 64, 128]),
+                    3,
+                    padding="same",
+                    activation="relu",
+                )
+            )
+            model.add(keras.layers.MaxPooling2D(2))
+        model.add(keras.layers.Flatten())
+        model.add(keras.layers.Dense(trial.suggest_categorical("units", [64, 128, 256]), activation="relu"))
+        model.add(keras.layers.Dropout(trial.suggest_float("dropout", 0.0, 0.5)))
+        model.add(keras.layers.Dense(data.num_classes, activation="softmax"))
+        model.compile(
+            optimizer=keras.optimizers.Adam(trial.suggest_float("lr", 1e-4, 1e-2, log=True)),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        value = 0.0
+        for epoch in range(8):
+            if time.monotonic() - started > budget_s:
+                raise optuna.TrialPruned()
+            history = model.fit(
+                data.x_train,
+                data.y_train,
+                batch_size=128,
+                epochs=1,
+                verbose=0,
+                validation_data=(data.x_val, data.y_val),
+            )
+            value = float(history.history["val_accuracy"][-1])
+            curve.append((time.monotonic() - started, value))
+            trial.report(value, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        if value > best["value"]:
+            best.update(value=value, model=model)
+        return value
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=0), pruner=optuna.pruners.MedianPruner()
+    )
+    study.optimize(objective, timeout=budget_s)
+    model = best["model"]
+    test = model.evaluate(data.x_test, data.y_test, verbose=0)[1] if model is not None else None
+    return {"curve": curve, "trials": len(study.trials), "test_accuracy": test}
+
+
+def run_autokeras(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
+    try:
+        import autokeras  # noqa: F401
+    except Exception as error:  # not installed, or fails to import beside this Keras
+        return {
+            "skipped": f"AutoKeras does not import here ({type(error).__name__}: {error}). AutoKeras 3.0.0 "
+            "installs beside Keras 3.15 but ImageClassifier.fit fails ('invalid value for units') "
+            "because it passes numpy ints to Dense; it is left out rather than patched."
+        }
+    return {"skipped": "AutoKeras imports, but its ImageClassifier needs a patch to run with this Keras"}
+
+
+def run_hand_made(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
+    from autocnn.space import load_space
+    from autocnn.training import evaluate_model, fit_config
+
+    started = time.monotonic()
+    results = {}
+    for seed in load_space(REPO / "search_spaces" / "seed_cnns.yaml").seeds:
+        fitted = fit_config(seed, data, final=True, deadline=started + budget_s)
+        results[seed.name] = evaluate_model(fitted.model, data.x_test, data.y_test)["accuracy"]
+    best = max(results.values())
+    return {"curve": [], "trials": len(results), "test_accuracy": best, "networks": results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--budget", default="60m", help="per contender: 60m for the headline, 1m for a smoke run"
+    )
+    parser.add_argument(
+        "--subset", type=float, default=1.0, help="fraction of the training data (smoke runs)"
+    )
+    parser.add_argument("--only", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+
+    from autocnn._quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from autocnn._system import hardware
+    from autocnn.data import load_dataset
+    from autocnn.search import parse_timeout
+
+    budget_s = parse_timeout(args.budget)
+    data = load_dataset(args.dataset, validation_fraction=0.1, seed=0)
+    if args.subset < 1:
+        data = data.subset(args.subset, seed=0)
+    runners = {
+        "autocnn": run_autocnn,
+        "keras_tuner": run_keras_tuner,
+        "optuna": run_optuna,
+        "autokeras": run_autokeras,
+        "hand_made": run_hand_made,
+    }
+    results: dict[str, dict[str, Any]] = {}
+    for name in args.only:
+        with tempfile.TemporaryDirectory() as workdir:
+            started = time.monotonic()
+            outcome = runners[name](data, budget_s, workdir)
+            outcome["wall_s"] = round(time.monotonic() - started, 1)
+        curve = outcome.pop("curve", [])
+        reach = [seconds for seconds, value in best_so_far(curve) if value >= 0.90]
+        outcome["time_to_90_s"] = round(reach[0], 1) if reach else None
+        outcome["best_val_accuracy"] = (
+            round(max((v for _, v in curve), default=float("nan")), 4) if curve else None
+        )
+        outcome["curve"] = [(round(s, 1), round(v, 4)) for s, v in best_so_far(curve)]
+        results[name] = outcome
+    tag = args.budget.replace(" ", "")
+    plot_curves(
+        {name: r["curve"] for name, r in results.items() if r.get("curve")},
+        path=args.out / f"{args.dataset}_{tag}.png",
+        title=f"{args.dataset}, {args.budget} per contender",
+        ylabel="best validation accuracy so far",
+    )
+    table = [
+        "| contender | test accuracy | best val accuracy | time to 90% val (s) | trials | wall (s) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        if "skipped" in r:
+            table.append(f"| {name} | skipped: {r['skipped']} | | | | |")
+            continue
+        test = "-" if r.get("test_accuracy") is None else f"{r['test_accuracy']:.4f}"
+        table.append(
+            f"| {name} | {test} | {r['best_val_accuracy'] or '-'} | {r['time_to_90_s'] or '-'} | "
+            f"{r['trials']} | {r['wall_s']} |"
+        )
+    info = hardware()
+    headline = results.get("autocnn", {}).get("test_accuracy")
+    write_results(
+        f"{args.dataset}_{tag}",
+        {
+            "budget": args.budget,
+            "subset": args.subset,
+            "hardware": info,
+            "test_accuracy": headline,
+            "results": results,
+        },
+        [
+            f"# {args.dataset}: autocnn vs peers, {args.budget} each"
+            + (f" (smoke run on {args.subset:.0%} of the training data)" if args.subset < 1 else ""),
+            "",
+            f"{info['cpus']} CPUs ({info['cpu_model']}), GPUs: {info['gpus']}; contenders ran one after another "
+            "on the same split. Timings vary on shared machines: compare within this run.",
+            "",
+            *table,
+            "",
+            f"![best so far]({args.dataset}_{tag}.png)",
+        ],
+        out=args.out,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -12,6 +12,7 @@ training time per trial.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
@@ -111,7 +112,7 @@ def main() -> None:
         )
         total = time.perf_counter() - started
     marks = [started, *clock.ends]
-    per_trial = [b - a for a, b in zip(marks, marks[1:], strict=False)]
+    per_trial = [b - a for a, b in itertools.pairwise(marks)]
     buckets = []
     for start in range(0, len(per_trial), args.bucket):
         chunk = per_trial[start : start + args.bucket]

@@ -25,6 +25,7 @@ from autocnn.records import (
     DEVICE_ATTR,
     METRICS_ATTR,
     REASON_ATTR,
+    RETRY_OF_ATTR,
     STATUS_ATTR,
     WORKER_ATTR,
     EpochRecord,
@@ -132,10 +133,16 @@ class TrialLoop:
             self._run_one(deadline)
 
     def _counted_trials(self) -> int:
-        """Return finished trials plus those other workers are running (they will count when done)."""
+        """Return finished trials plus those other workers are running (they will count when done).
+
+        A trial lost with its worker does not count once its retry is queued: the retry takes its place.
+        """
         trials = self.optuna_study.get_trials(deepcopy=False)
+        replaced = {trial.user_attrs[RETRY_OF_ATTR] for trial in trials if RETRY_OF_ATTR in trial.user_attrs}
         return sum(
-            1 for trial in trials if status_of(trial) in COUNTED_STATUSES or status_of(trial) == "running"
+            1
+            for trial in trials
+            if trial.number not in replaced and status_of(trial) in (*COUNTED_STATUSES, "running")
         )
 
     def _time_for_another(self, deadline: float, *, retrain: bool) -> bool:

@@ -161,7 +161,13 @@ def test_ctrl_c_exits_130_and_keeps_finished_trials(tmp_path, workdir):
     wait_for_trials(workdir, "slow_digits", 1)
     running = wait_for_running_trial(workdir, "slow_digits")
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        stdout, stderr = process.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        message = f"no exit 3 minutes after SIGINT; stdout: {stdout[-2000:]} stderr: {stderr[-2000:]}"
+        raise AssertionError(message) from None
     assert process.returncode == 130, stderr
     assert "search interrupted" in stderr and "Traceback" not in stderr
     assert "top trials of study 'slow_digits'" in stdout

@@ -1,0 +1,91 @@
+"""A smoke-size run of every benchmark script: it runs, writes its files, and its numbers make sense."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def run_benchmark(script: str, *args: str, out) -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=out,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_storage_scaling(tmp_path):
+    run_benchmark("storage_scaling.py", "--trials", "20", "--bucket", "10", out=tmp_path)
+    results = json.loads((tmp_path / "storage_scaling.json").read_text())
+    assert results["trials"] == 20 and len(results["buckets"]) == 2
+    assert all(0 < bucket["mean_ms"] < 5000 for bucket in results["buckets"])
+
+
+def test_search_overhead(tmp_path):
+    run_benchmark("search_overhead.py", "--trials", "3", out=tmp_path)
+    results = json.loads((tmp_path / "search_overhead.json").read_text())
+    for run in ("no_tracking", "mlflow_tracking"):
+        assert results[run]["trials"] == 3
+        assert results[run]["ratio"] > 1.0  # the search takes longer than its model.fit calls alone
+    assert "| mlflow_tracking | 3 |" in (tmp_path / "search_overhead.md").read_text()
+
+
+def test_input_pipeline(tmp_path):
+    run_benchmark(
+        "input_pipeline.py",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "1",
+        "--rounds",
+        "1",
+        "--no-augmentation-row",
+        "--no-reference-row",
+        out=tmp_path,
+    )
+    assert list(tmp_path.glob("input_pipeline.json")) and list(tmp_path.glob("input_pipeline.md"))
+
+
+@pytest.mark.slow
+def test_compare_backends(tmp_path):
+    run_benchmark("compare_backends.py", "--budget", "6s", "--dataset", "digits", out=tmp_path)
+    results = json.loads((tmp_path / "compare_backends.json").read_text())
+    assert [row["backend"] for row in results["results"]] == [
+        "optuna tpe",
+        "optuna random",
+        "keras-tuner bayesian",
+        "keras-tuner hyperband",
+    ]
+    assert all(row["trials"] >= 1 for row in results["results"])
+    assert (tmp_path / "compare_backends.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_workers_throughput(tmp_path):
+    run_benchmark("workers_throughput.py", "--budget", "20s", "--workers", "1", "2", out=tmp_path)
+    rows = json.loads((tmp_path / "workers_throughput.json").read_text())["results"]
+    assert [row["workers"] for row in rows] == [1, 2]
+    assert all(row["trials_finished"] >= 1 and row["database_locked_errors"] == 0 for row in rows)
+
+
+@pytest.mark.slow
+def test_fashion_mnist_budget(tmp_path):
+    run_benchmark(
+        "fashion_mnist_budget.py", "--budget", "10s", "--subset", "0.5", "--dataset", "digits", out=tmp_path
+    )
+    results = json.loads((tmp_path / "digits_10s.json").read_text())["results"]
+    assert set(results) == {"autocnn", "keras_tuner", "optuna", "autokeras", "hand_made"}
+    assert "skipped" in results["autokeras"]
+    for name in ("keras_tuner", "optuna", "hand_made"):
+        assert 0.0 < results[name]["test_accuracy"] <= 1.0
+    assert "| autocnn |" in (tmp_path / "digits_10s.md").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ def open_storage(url: str, *, heartbeat: bool = True) -> Any:
     """
     import optuna
     from optuna.storages import JournalStorage, RDBStorage
+
+    # heartbeat_interval is "experimental" in Optuna 5; it is the documented way to fail lost trials
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     from optuna.storages.journal import JournalFileBackend
 
     if url.startswith("journal:///"):
@@ -92,7 +96,6 @@ def open_storage(url: str, *, heartbeat: bool = True) -> Any:
         ) from None
     if url.startswith("sqlite:"):
         _enable_wal(storage)
-    del optuna
     return storage
 
 

@@ -13,6 +13,7 @@ from autocnn.records import CURVE_ATTR, EpochRecord
 from autocnn.search import search
 from autocnn.space import parse_space
 from autocnn.study import load_study
+from tests.spaces import NAN_SEED, PRUNING_SPACE
 
 BACKENDS = [("optuna", "tpe"), ("optuna", "random"), ("keras-tuner", "random"), ("keras-tuner", "bayesian")]
 IDS = [f"{backend}-{algorithm}" for backend, algorithm in BACKENDS]
@@ -119,29 +120,6 @@ def test_seeds_come_first_and_the_same_seed_proposes_the_same_configs(backend_na
     assert [p.config for _, p in first] != [p.config for _, p in other]
 
 
-PRUNING_SPACE = """
-name: pruning
-model:
-  blocks: {count: 1, filters: 8, pooling: none}
-  head: {dense_layers: 0}
-training:
-  learning_rate: [1.0e-7, 2.0e-7]
-  batch_size: 128
-  epochs: 3
-search: {pruner: median}
-seeds:
-  - name: good1
-    model: {blocks: [{filters: 8, pooling: none}]}
-    training: {learning_rate: 0.01, batch_size: 128, epochs: 3}
-  - name: good2
-    model: {blocks: [{filters: 8, pooling: none}]}
-    training: {learning_rate: 0.02, batch_size: 128, epochs: 3}
-  - name: nan
-    model: {blocks: [{filters: 8, pooling: none}]}
-    training: {optimizer: sgd, learning_rate: 10.0, l2: 1.0, batch_size: 32, epochs: 3}
-"""
-
-
 @pytest.mark.parametrize(
     ("backend_name", "algorithm"),
     [("optuna", "random"), ("keras-tuner", "random")],
@@ -151,7 +129,7 @@ def test_pruning_stops_trials_a_failed_trial_does_not_stop_the_search_and_resume
     backend_name, algorithm, write_space, tmp_path
 ):
     workdir = tmp_path / "runs"
-    space = write_space(PRUNING_SPACE)
+    space = write_space(PRUNING_SPACE + NAN_SEED.lstrip("\n"))
     options = {
         "dataset": "digits",
         "workdir": workdir,

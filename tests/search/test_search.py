@@ -10,6 +10,7 @@ import autocnn.training
 from autocnn.errors import ConfigError, SearchError, StudyMismatchError
 from autocnn.search import search
 from autocnn.study import load_study
+from tests.spaces import PRUNING_SPACE
 
 
 def test_search_completes_and_returns_a_leaderboard(tiny_space, workdir):
@@ -68,26 +69,6 @@ def test_each_pruner_runs(tiny_space, workdir, pruner):
     assert len(study.trials()) == 2
     expected = {"none": "Nop", "median": "Median", "asha": "SuccessiveHalving", "hyperband": "Hyperband"}
     assert type(study.optuna_study.pruner).__name__ == expected[pruner] + "Pruner"
-
-
-PRUNING_SPACE = """
-name: pruning
-model:
-  blocks: {count: 1, filters: 8, pooling: none}
-  head: {dense_layers: 0}
-training:
-  learning_rate: [1.0e-7, 2.0e-7]
-  batch_size: 128
-  epochs: 3
-search: {algorithm: random, pruner: median}
-seeds:
-  - name: good1
-    model: {blocks: [{filters: 8, pooling: none}]}
-    training: {learning_rate: 0.01, batch_size: 128, epochs: 3}
-  - name: good2
-    model: {blocks: [{filters: 8, pooling: none}]}
-    training: {learning_rate: 0.02, batch_size: 128, epochs: 3}
-"""
 
 
 def test_seeds_come_first_and_pruning_stops_bad_trials_early(write_space, workdir):

@@ -150,7 +150,11 @@ def mark_trial_lost(optuna_study: Any, trial: Any, *, reason: str) -> bool:
             dict(trial.params),
             user_attrs={
                 RETRY_OF_ATTR: trial.number,
-                **{key: trial.user_attrs[key] for key in (SEED_ATTR, SEED_INDEX_ATTR) if key in trial.user_attrs},
+                **{
+                    key: trial.user_attrs[key]
+                    for key in (SEED_ATTR, SEED_INDEX_ATTR)
+                    if key in trial.user_attrs
+                },
             },
         )
     return True

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 COUNTED_STATUSES = ("complete", "pruned", "failed")
 MAX_CONSECUTIVE_REJECTIONS = 100
 FULL_COLLECT_EVERY = 10
+WAIT_FOR_OTHERS_S = 2.0
 
 
 @dataclass
@@ -107,6 +108,9 @@ class TrialLoop:
         self.objectives = space.search.objective
         self.state = _LoopState()
         self.worker = worker_id()
+        from optuna.storages._heartbeat import is_heartbeat_enabled
+
+        self._heartbeats = is_heartbeat_enabled(self.optuna_study._storage)
 
     def run(
         self,
@@ -120,8 +124,17 @@ class TrialLoop:
         """Run trials until a limit says stop; return ``"done"`` or ``"recycle"`` (worker should restart)."""
         while True:
             fail_stale_trials(self.optuna_study)
-            if trials_limit is not None and self._counted_trials() >= trials_limit:
-                return "done"
+            if trials_limit is not None:
+                finished, running = self._trial_counts()
+                if finished >= trials_limit or (finished + running >= trials_limit and not self._heartbeats):
+                    return "done"
+                if finished + running >= trials_limit:
+                    # Other workers' trials will reach the count; wait for them rather than exit,
+                    # since one of them may be lost and retried (its retry then needs a worker).
+                    if deadline is not None and time.monotonic() >= deadline:
+                        return "done"
+                    time.sleep(WAIT_FOR_OTHERS_S)
+                    continue
             if self.backend.exhausted(self.optuna_study):
                 return "done"
             if deadline is not None and not self._time_for_another(deadline, retrain=retrain):
@@ -132,18 +145,15 @@ class TrialLoop:
                 return "recycle"
             self._run_one(deadline)
 
-    def _counted_trials(self) -> int:
-        """Return finished trials plus those other workers are running (they will count when done).
+    def _trial_counts(self) -> tuple[int, int]:
+        """Return (finished trials that count, trials other workers are running).
 
         A trial lost with its worker does not count once its retry is queued: the retry takes its place.
         """
         trials = self.optuna_study.get_trials(deepcopy=False)
         replaced = {trial.user_attrs[RETRY_OF_ATTR] for trial in trials if RETRY_OF_ATTR in trial.user_attrs}
-        return sum(
-            1
-            for trial in trials
-            if trial.number not in replaced and status_of(trial) in (*COUNTED_STATUSES, "running")
-        )
+        statuses = [status_of(trial) for trial in trials if trial.number not in replaced]
+        return sum(status in COUNTED_STATUSES for status in statuses), statuses.count("running")
 
     def _time_for_another(self, deadline: float, *, retrain: bool) -> bool:
         remaining = deadline - time.monotonic()

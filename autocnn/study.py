@@ -203,7 +203,9 @@ class Study:
         """
         from autocnn.reporting import write_report
 
-        return write_report(self, out=Path("reports") / self.name if out is None else Path(out), dataset=dataset)
+        return write_report(
+            self, out=Path("reports") / self.name if out is None else Path(out), dataset=dataset
+        )
 
     def export(
         self,

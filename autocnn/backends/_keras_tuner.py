@@ -29,6 +29,8 @@ from autocnn.space._dimensions import Scalar
 
 KERAS_TUNER_ALGORITHMS = ("random", "bayesian", "hyperband")
 TUNER_ID = "autocnn"
+# Hyperband repeats its brackets until --max-trials or --timeout ends the search, like the other algorithms.
+HYPERBAND_ITERATIONS = 1000
 _MEDIAN_STARTUP = 2
 
 
@@ -177,7 +179,9 @@ class KerasTunerBackend(Backend):
             )
         else:
             max_epochs = max(int(value) for value in self.space.training.epochs.values())
-            oracle = keras_tuner.oracles.HyperbandOracle(max_epochs=max(max_epochs, 2), factor=3, **common)
+            oracle = keras_tuner.oracles.HyperbandOracle(
+                max_epochs=max(max_epochs, 2), factor=3, **common, hyperband_iterations=HYPERBAND_ITERATIONS
+            )
         oracle.verbose = 0
         self.directory = directory
         project = f"kt_{space_hash(self.space)}"

@@ -165,7 +165,7 @@ def test_keras_tuner_hyperband_continues_trials_from_their_weights(write_space, 
         workdir=workdir,
         backend="keras-tuner",
         algorithm="hyperband",
-        max_trials=50,
+        max_trials=12,
         retrain=False,
     )
     records = study.trials()
@@ -173,5 +173,5 @@ def test_keras_tuner_hyperband_continues_trials_from_their_weights(write_space, 
     assert continued, [[e.epoch for e in r.curve] for r in records]
     for record in continued:
         assert [e.epoch for e in record.curve] == list(range(record.curve[0].epoch, 4))
-    assert len(records) < 50  # Hyperband's brackets end the search by themselves
+    assert len(records) < 12  # the 4-point space is used up: the oracle says stop, the search ends
     assert not (study.directory / "backend" / "weights").exists()

@@ -28,7 +28,7 @@ name: slow_shared
 model:
   blocks: {count: 1, filters: [8, 16], pooling: none}
   head: {dense_layers: 0}
-training: {learning_rate: [0.003, 0.01], batch_size: 16, epochs: 5}
+training: {learning_rate: [0.003, 0.01], batch_size: 4, epochs: 6}
 search: {algorithm: random, pruner: none}
 """
 
@@ -102,7 +102,7 @@ def test_three_workers_on_postgresql_survive_a_killed_worker(write_space, workdi
         max_trials=1,
         retrain=False,
     )
-    limit = 7
+    limit = 5
     workers = [_worker(postgres_url, workdir, limit) for _ in range(3)]
     victim = workers[0]
     deadline = time.monotonic() + 120
@@ -113,7 +113,7 @@ def test_three_workers_on_postgresql_survive_a_killed_worker(write_space, workdi
             if record.status == "running" and record.worker.endswith(f":{victim.pid}"):
                 victim_trial = record.number
     assert victim_trial is not None, "the victim never started a trial"
-    time.sleep(2.0)
+    time.sleep(1.0)
     victim.send_signal(signal.SIGKILL)
     for worker in workers[1:]:
         _, stderr = worker.communicate(timeout=300)

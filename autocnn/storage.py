@@ -103,5 +103,7 @@ def _enable_wal(storage: Any) -> None:
     from sqlalchemy import text
 
     with storage.engine.connect() as connection:
-        connection.execute(text("PRAGMA journal_mode=WAL"))
-        connection.commit()
+        # switching the mode takes an exclusive lock: only the first opener of a new file does it
+        if str(connection.execute(text("PRAGMA journal_mode")).scalar()).lower() != "wal":
+            connection.execute(text("PRAGMA journal_mode=WAL"))
+            connection.commit()

@@ -17,7 +17,7 @@ name: slow
 model:
   blocks: {count: 1, filters: [8, 16], pooling: none}
   head: {dense_layers: 0}
-training: {batch_size: 4, epochs: 8}
+training: {batch_size: 4, epochs: 5}
 search: {algorithm: random, pruner: none, max_trials: 50}
 """
 
@@ -46,7 +46,7 @@ def start(command: list[str]) -> subprocess.Popen[str]:
     )
 
 
-def wait_for_trials(workdir: Path, study: str, count: int, *, limit_s: float = 120) -> None:
+def wait_for_trials(workdir: Path, study: str, count: int, *, limit_s: float = 300) -> None:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if (workdir / "studies.db").exists():

@@ -110,7 +110,7 @@ class ConsoleProgress(SearchCallback):
         """Print the test accuracy of the final model."""
         self.console.print(
             f"final model (trial #{final.trial_number}): test accuracy {final.test_accuracy:.4f}, "
-            f"trained {final.train_seconds:.1f}s"
+            f"{final.epochs} epochs in {final.train_seconds:.1f}s"
         )
 
     def on_search_end(self, study: Study, *, interrupted: bool = False, error: str | None = None) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from autocnn._fidelity import planned_retrain_epochs, retrain_epoch_seconds, trial_dataset
 from autocnn._study_setup import fail_stale_trials
 from autocnn._system import rss_mb, worker_id
 from autocnn.backends import Backend, Proposal
@@ -99,7 +100,8 @@ class TrialLoop:
         self.study = study
         self.optuna_study = study.optuna_study
         self.backend = backend
-        self.dataset = dataset
+        self.dataset = trial_dataset(dataset, space.search, seed=seed)
+        self.retrain_images = len(dataset.x_train) + len(dataset.x_val)
         self.space = space
         self.callbacks = callbacks
         self.seed = seed
@@ -168,11 +170,17 @@ class TrialLoop:
             best = self.study.best_trial
         except SearchError:
             return 0.0
-        if not best.curve or best.config is None:
+        if best.config is None:
             return 0.0
-        per_epoch = statistics.median(epoch.seconds for epoch in best.curve)
-        growth = (len(self.dataset.x_train) + len(self.dataset.x_val)) / max(len(self.dataset.x_train), 1)
-        return per_epoch * best.config.training.epochs * growth * 1.1
+        epoch_seconds = retrain_epoch_seconds(
+            best,
+            trial_images=len(self.dataset.x_train),
+            val_images=len(self.dataset.x_val),
+            retrain_images=self.retrain_images,
+        )
+        if epoch_seconds is None:
+            return 0.0
+        return epoch_seconds * planned_retrain_epochs(self.space.search, best.config)
 
     def _run_one(self, deadline: float | None) -> None:
         trial = self.optuna_study.ask()

@@ -7,6 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autocnn._fidelity import (
+    planned_retrain_epochs,
+    retrain_epoch_seconds,
+    retrain_epochs_within,
+    trial_dataset,
+)
 from autocnn._study_setup import append_run, fail_dead_local_trials, open_study
 from autocnn._system import configure_gpus, package_versions
 from autocnn._trial_loop import TrialLoop, release_memory
@@ -15,7 +21,7 @@ from autocnn.backends import Backend, make_backend
 from autocnn.callbacks import SearchCallback, SearchInfo
 from autocnn.errors import ConfigError, SearchError, SearchInterrupted, StudyMismatchError
 from autocnn.records import record_from_trial
-from autocnn.space import SearchSpace, load_space, parse_duration, parse_space
+from autocnn.space import SearchSettings, SearchSpace, load_space, parse_duration, parse_space
 from autocnn.storage import DEFAULT_WORKDIR, mask_secrets, resolve_storage_url
 from autocnn.study import FINAL_ATTR, FinalResult, Study, load_study, write_json
 
@@ -159,7 +165,9 @@ def search(
                 max_rss_mb=max_rss_mb,
             )
         if retrain:
-            _retrain_best(result, data, callbacks=callbacks, seed=seed_value)
+            _retrain_best(
+                result, data, settings=settings, callbacks=callbacks, seed=seed_value, deadline=deadline
+            )
     except (KeyboardInterrupt, SearchInterrupted):
         interrupted = True
     except SearchError as error:
@@ -366,8 +374,19 @@ def _run_workers(
     )
 
 
-def _retrain_best(study: Study, dataset: Dataset, *, callbacks: Sequence[SearchCallback], seed: int) -> None:
-    """Retrain the best configuration on train + validation, evaluate it once on test, save it."""
+def _retrain_best(
+    study: Study,
+    dataset: Dataset,
+    *,
+    settings: SearchSettings,
+    callbacks: Sequence[SearchCallback],
+    seed: int,
+    deadline: float | None,
+) -> None:
+    """Retrain the best configuration on train + validation, evaluate it once on test, save it.
+
+    It trains for ``retrain_epochs`` (else the trial's epochs), cut to what fits before ``deadline``.
+    """
     from autocnn.training import compile_for_export, evaluate_model, fit_config
 
     ranked = study.ranked()
@@ -379,11 +398,22 @@ def _retrain_best(study: Study, dataset: Dataset, *, callbacks: Sequence[SearchC
         return
     config = best.config
     assert config is not None
-    epochs = config.training.epochs
+    epoch_seconds = retrain_epoch_seconds(
+        best,
+        trial_images=len(trial_dataset(dataset, settings, seed=seed).x_train),
+        val_images=len(dataset.x_val),
+        retrain_images=len(dataset.x_train) + len(dataset.x_val),
+    )
+    epochs = retrain_epochs_within(
+        planned_retrain_epochs(settings, config),
+        epoch_seconds=epoch_seconds,
+        remaining_s=None if deadline is None else deadline - time.monotonic(),
+    )
     for callback in callbacks:
         callback.on_retrain_start(best.number, config, epochs=epochs)
-    result = fit_config(config, dataset, final=True, seed=seed)
-    if result.stop_reason != "completed":
+    # The budget bounds the retrain too: cut at the deadline, it keeps the weights it has reached.
+    result = fit_config(config, dataset, epochs=epochs, final=True, seed=seed, deadline=deadline)
+    if result.stop_reason not in ("completed", "deadline"):
         raise SearchError(
             f"the final retrain of trial {best.number} stopped: {result.message}; the trials are kept, "
             f"and the best trial's own model is in {study.directory}"

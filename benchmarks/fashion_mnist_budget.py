@@ -218,6 +218,18 @@ def run_hand_made(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
     return {"curve": [], "trials": len(results), "test_accuracy": best, "networks": results}
 
 
+def _earlier_results(path: Path, *, subset: float) -> dict[str, dict[str, Any]]:
+    """Return the contenders of an earlier run with the same budget and data, so runs can be split up."""
+    import json
+
+    if not path.exists():
+        return {}
+    earlier = json.loads(path.read_text())
+    if earlier.get("subset") != subset:
+        return {}
+    return dict(earlier.get("results", {}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -249,7 +261,8 @@ def main() -> None:
         "autokeras": run_autokeras,
         "hand_made": run_hand_made,
     }
-    results: dict[str, dict[str, Any]] = {}
+    tag = args.budget.replace(" ", "")
+    results = _earlier_results(args.out / f"{args.dataset}_{tag}.json", subset=args.subset)
     for name in args.only:
         with tempfile.TemporaryDirectory() as workdir:
             started = time.monotonic()
@@ -262,8 +275,9 @@ def main() -> None:
             round(max((v for _, v in curve), default=float("nan")), 4) if curve else None
         )
         outcome["curve"] = [(round(s, 1), round(v, 4)) for s, v in best_so_far(curve)]
+        outcome["date"] = time.strftime("%Y-%m-%d %H:%M")
         results[name] = outcome
-    tag = args.budget.replace(" ", "")
+    results = {name: results[name] for name in CONTENDERS if name in results}
     plot_curves(
         {name: r["curve"] for name, r in results.items() if r.get("curve")},
         path=args.out / f"{args.dataset}_{tag}.png",
@@ -299,7 +313,8 @@ def main() -> None:
             + (f" (smoke run on {args.subset:.0%} of the training data)" if args.subset < 1 else ""),
             "",
             f"{info['cpus']} CPUs ({info['cpu_model']}), GPUs: {info['gpus']}; contenders ran one after another "
-            "on the same split. Timings vary on shared machines: compare within this run.",
+            "on the same split (a contender run later with `--only` is merged in; its date is in the JSON). "
+            "Timings vary on shared machines: compare within one run.",
             "",
             *table,
             "",

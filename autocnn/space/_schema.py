@@ -180,6 +180,20 @@ class SearchSettings(BaseModel):
     constraints: Constraints = Constraints()
     max_consecutive_failures: int = Field(5, ge=1)
     validation_fraction: float = Field(0.1, gt=0.0, lt=0.9)
+    trial_train_fraction: float = Field(
+        1.0,
+        gt=0.0,
+        le=1.0,
+        description="fraction of the training split each search trial trains on (a cheap fidelity); "
+        "the final retrain uses all of it",
+    )
+    retrain_epochs: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="epochs of the final retrain on train + validation (default: the best trial's own); "
+        "cut to what fits in the time budget",
+    )
 
     @field_validator("objective", mode="before")
     @classmethod

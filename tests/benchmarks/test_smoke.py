@@ -89,3 +89,20 @@ def test_fashion_mnist_budget(tmp_path):
     for name in ("keras_tuner", "optuna", "hand_made"):
         assert 0.0 < results[name]["test_accuracy"] <= 1.0
     assert "| autocnn |" in (tmp_path / "digits_10s.md").read_text()
+    # A contender run again on its own is merged into the earlier run's results, the others kept.
+    run_benchmark(
+        "fashion_mnist_budget.py",
+        "--budget",
+        "10s",
+        "--subset",
+        "0.5",
+        "--dataset",
+        "digits",
+        "--only",
+        "autokeras",
+        out=tmp_path,
+    )
+    merged = json.loads((tmp_path / "digits_10s.json").read_text())["results"]
+    assert set(merged) == set(results)
+    assert merged["keras_tuner"] == results["keras_tuner"]
+    assert merged["autokeras"]["date"] >= results["autokeras"]["date"]

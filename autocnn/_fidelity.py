@@ -1,0 +1,54 @@
+"""Multi-fidelity: the data a search trial trains on, and how long the final retrain may run."""
+
+from __future__ import annotations
+
+import statistics
+from typing import TYPE_CHECKING
+
+from autocnn.config import TrialConfig
+from autocnn.records import TrialRecord
+from autocnn.space import SearchSettings
+
+if TYPE_CHECKING:
+    from autocnn.data import Dataset
+
+RETRAIN_SAFETY = 1.2
+# An image evaluated (forward pass only) costs about a third of an image trained on.
+EVALUATION_COST = 1 / 3
+
+
+def trial_dataset(dataset: Dataset, settings: SearchSettings, *, seed: int) -> Dataset:
+    """Return the data search trials train on: a stratified ``trial_train_fraction`` of the training split.
+
+    The validation and test splits stay whole, so every trial is judged on the same images.
+    """
+    if settings.trial_train_fraction >= 1:
+        return dataset
+    return dataset.subset(settings.trial_train_fraction, seed=seed)
+
+
+def planned_retrain_epochs(settings: SearchSettings, config: TrialConfig) -> int:
+    """Return the epochs the final retrain asks for: ``retrain_epochs``, else the trial's own."""
+    return settings.retrain_epochs or config.training.epochs
+
+
+def retrain_epoch_seconds(
+    best: TrialRecord, *, trial_images: int, val_images: int, retrain_images: int
+) -> float | None:
+    """Estimate one retrain epoch's seconds from the best trial's epochs, scaled to the retrain's data.
+
+    A trial's epoch trains on ``trial_images`` and then evaluates ``val_images``; the retrain's
+    epoch trains on ``retrain_images`` and evaluates nothing.
+    """
+    if not best.curve:
+        return None
+    per_epoch = statistics.median(epoch.seconds for epoch in best.curve)
+    work = trial_images + val_images * EVALUATION_COST
+    return per_epoch * retrain_images / max(work, 1.0) * RETRAIN_SAFETY
+
+
+def retrain_epochs_within(planned: int, *, epoch_seconds: float | None, remaining_s: float | None) -> int:
+    """Return the planned epochs, cut to what fits in ``remaining_s`` (at least one epoch)."""
+    if remaining_s is None or epoch_seconds is None or epoch_seconds <= 0:
+        return planned
+    return max(1, min(planned, int(remaining_s // epoch_seconds)))

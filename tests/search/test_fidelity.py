@@ -1,0 +1,91 @@
+"""Multi-fidelity: trials on a fraction of the training data, a longer final retrain cut to the budget."""
+
+from __future__ import annotations
+
+import pytest
+
+import autocnn.training
+from autocnn._fidelity import retrain_epoch_seconds, retrain_epochs_within, trial_dataset
+from autocnn.data import load_dataset
+from autocnn.errors import ConfigError
+from autocnn.records import EpochRecord, TrialRecord
+from autocnn.search import search
+from autocnn.space import load_space
+
+FIDELITY_SPACE = """
+name: fidelity
+model:
+  blocks: {count: 1, filters: 8, pooling: max}
+  head: {dense_layers: 0}
+training: {learning_rate: 0.01, batch_size: 128, epochs: 1}
+search: {algorithm: random, pruner: none, trial_train_fraction: 0.25, retrain_epochs: 3}
+"""
+
+
+def test_trials_train_on_the_fraction_and_the_retrain_on_everything_for_retrain_epochs(
+    write_space, workdir, monkeypatch
+):
+    seen: list[tuple[int, int, bool]] = []
+    real_fit = autocnn.training.fit_config
+
+    def recording_fit(config, dataset, *args, **kwargs):
+        result = real_fit(config, dataset, *args, **kwargs)
+        seen.append((len(dataset.x_train), len(result.curve), bool(kwargs.get("final"))))
+        return result
+
+    monkeypatch.setattr(autocnn.training, "fit_config", recording_fit)
+    full = load_dataset("digits", validation_fraction=0.1, seed=0)
+    study = search(write_space(FIDELITY_SPACE), dataset=full, workdir=workdir, max_trials=2)
+    trials, (retrain,) = seen[:-1], seen[-1:]
+    assert [final for _, _, final in trials] == [False, False]
+    quarter = len(trial_dataset(full, load_space_settings(trial_train_fraction=0.25), seed=0).x_train)
+    assert abs(quarter - len(full.x_train) / 4) <= full.num_classes  # stratified: rounded per class
+    assert {images for images, _, _ in trials} == {quarter}
+    assert {epochs for _, epochs, _ in trials} == {1}
+    assert retrain == (len(full.x_train), 3, True)  # fit_config adds the validation split itself
+    assert study.final is not None and study.final.epochs == 3
+
+
+def test_the_trial_subset_is_stratified_and_keeps_validation_and_test_whole():
+    full = load_dataset("digits", validation_fraction=0.1, seed=0)
+    settings = load_space_settings(trial_train_fraction=0.5)
+    part = trial_dataset(full, settings, seed=0)
+    assert abs(len(part.x_train) - len(full.x_train) / 2) <= full.num_classes
+    assert part.x_val is full.x_val and part.x_test is full.x_test
+    assert set(part.y_train.tolist()) == set(full.y_train.tolist())
+    assert trial_dataset(full, load_space_settings(trial_train_fraction=1.0), seed=0) is full
+
+
+def test_the_retrain_is_cut_to_the_remaining_budget():
+    best = TrialRecord(
+        number=0,
+        status="complete",
+        config=None,
+        curve=(EpochRecord(epoch=1, loss=1.0, accuracy=0.5, seconds=2.0),),
+    )
+    seconds = retrain_epoch_seconds(best, trial_images=900, val_images=300, retrain_images=4000)
+    assert seconds == pytest.approx(2.0 * 4 * 1.2)  # 900 trained + 300 evaluated cost as 1000 trained
+    assert retrain_epochs_within(30, epoch_seconds=seconds, remaining_s=100.0) == 10
+    assert retrain_epochs_within(30, epoch_seconds=seconds, remaining_s=1.0) == 1
+    assert retrain_epochs_within(5, epoch_seconds=seconds, remaining_s=10_000.0) == 5
+    assert retrain_epochs_within(30, epoch_seconds=seconds, remaining_s=None) == 30
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("trial_train_fraction: 0", "search.trial_train_fraction"),
+        ("trial_train_fraction: 1.5", "search.trial_train_fraction"),
+        ("retrain_epochs: 0", "search.retrain_epochs"),
+    ],
+)
+def test_bad_fidelity_settings_name_the_entry(write_space, entry, message):
+    path = write_space(f"name: bad\nsearch: {{{entry}}}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_space(path)
+
+
+def load_space_settings(**values):
+    from autocnn.space import SearchSettings
+
+    return SearchSettings(**values)

@@ -101,6 +101,14 @@ def spaces_show(
         f"search: backend {settings.backend}, algorithm {settings.algorithm}, pruner {settings.pruner}, "
         f"max trials {settings.max_trials}, objective {objectives}"
     )
+    if settings.trial_train_fraction < 1 or settings.retrain_epochs is not None:
+        retrain = (
+            f"{settings.retrain_epochs} epochs" if settings.retrain_epochs else "the best trial's epochs"
+        )
+        out.print(
+            f"fidelity: trials train on {settings.trial_train_fraction:.0%} of the training split; "
+            f"the final retrain runs {retrain} on train + validation"
+        )
     if space.seeds:
         out.print(
             "seeds: " + ", ".join(seed.name or f"#{index}" for index, seed in enumerate(space.seeds, 1))

@@ -48,6 +48,16 @@ def test_show_lists_entries_and_size():
     assert "block2.filters" in result.stdout and "[8, 16, 32]" in result.stdout
     assert "[relu, elu]" in result.stdout
     assert "size: infinitely many configurations" in result.stdout
+    assert "fidelity" not in result.stdout  # quick trains every trial on all of its data
+
+
+def test_show_states_the_fidelity_of_a_multi_fidelity_space():
+    result = run_cli("spaces", "show", str(SPACES / "fashion_mnist.yaml"))
+    assert result.returncode == 0
+    assert (
+        "fidelity: trials train on 20% of the training split; the final retrain runs 26 epochs on "
+        "train + validation" in " ".join(result.stdout.split())
+    )
 
 
 def test_schema_is_json():

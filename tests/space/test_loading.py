@@ -140,3 +140,13 @@ def test_json_schema_describes_the_sections():
     kernel_int = blocks["kernel_size"]["anyOf"][0]
     assert kernel_int == {"type": "integer", "minimum": 1, "maximum": 7}
     assert schema["additionalProperties"] is False
+
+
+def test_the_readme_example_space_loads():
+    readme = (SPACES.parent / "README.md").read_text()
+    section = readme.split("## Search spaces", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    space = parse_space(example, source="README.md")
+    assert space.search.trial_train_fraction == 1.0 and space.search.retrain_epochs == 20
+    assert space.model.blocks.for_block(2)["filters"] == Choice((32, 64))
+    assert len(space.seeds) == 1

@@ -12,7 +12,7 @@ from autocnn.space import SearchSettings
 if TYPE_CHECKING:
     from autocnn.data import Dataset
 
-RETRAIN_SAFETY = 1.2
+RETRAIN_SAFETY = 1.05
 # An image evaluated (forward pass only) costs about a third of an image trained on.
 EVALUATION_COST = 1 / 3
 

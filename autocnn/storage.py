@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ DEFAULT_WORKDIR = Path("autocnn_runs")
 STUDIES_FILE = "studies.db"
 HEARTBEAT_INTERVAL_S = 10
 HEARTBEAT_GRACE_S = 40
+SCHEMA_RACE_ATTEMPTS = 5
+_SCHEMA_RACE_MARKERS = ("already exists", "alembic_version", "duplicate key")
 
 _PASSWORD_IN_URL = re.compile(
     r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@"
@@ -84,7 +87,7 @@ def open_storage(url: str, *, heartbeat: bool = True) -> Any:
         else {}
     )
     try:
-        storage = RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat_kwargs)
+        storage = _create_rdb_storage(RDBStorage, url, engine_kwargs=engine_kwargs, **heartbeat_kwargs)
     except (ImportError, ModuleNotFoundError) as error:
         raise ConfigError(
             f"cannot open storage {mask_secrets(url)}: a database driver is missing ({error}); "
@@ -97,6 +100,21 @@ def open_storage(url: str, *, heartbeat: bool = True) -> Any:
     if url.startswith("sqlite:"):
         _enable_wal(storage)
     return storage
+
+
+def _create_rdb_storage(storage_class: Any, url: str, **options: Any) -> Any:
+    """Open an RDBStorage, again when another process was creating the same new schema meanwhile."""
+    for attempt in range(SCHEMA_RACE_ATTEMPTS):
+        try:
+            return storage_class(url, **options)
+        except Exception as error:
+            # Two processes opening one fresh database both create its tables and version row;
+            # the loser sees one of these errors and, on its next try, finds the schema complete.
+            raced = any(marker in str(error) for marker in _SCHEMA_RACE_MARKERS)
+            if not raced or attempt == SCHEMA_RACE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _enable_wal(storage: Any) -> None:

@@ -64,11 +64,21 @@ def run_autocnn(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
         study="benchmark",
     )
     final = study.final
-    return {
+    outcome: dict[str, Any] = {
         "curve": study_curve(study),
         "trials": len(study.trials()),
         "test_accuracy": None if final is None else final.test_accuracy,
     }
+    if final is not None:
+        from autocnn.model import describe_config
+
+        outcome["winner"] = {
+            "trial": final.trial_number,
+            "architecture": describe_config(final.config),
+            "retrain_epochs": final.epochs,
+            "retrain_s": round(final.train_seconds, 1),
+        }
+    return outcome
 
 
 def run_keras_tuner(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:

@@ -86,6 +86,9 @@ def test_fashion_mnist_budget(tmp_path):
     results = json.loads((tmp_path / "digits_10s.json").read_text())["results"]
     assert set(results) == {"autocnn", "keras_tuner", "optuna", "autokeras", "hand_made"}
     assert "skipped" in results["autokeras"]
+    assert (
+        results["autocnn"]["winner"]["retrain_epochs"] >= 1 and results["autocnn"]["winner"]["architecture"]
+    )
     for name in ("keras_tuner", "optuna", "hand_made"):
         assert 0.0 < results[name]["test_accuracy"] <= 1.0
     assert "| autocnn |" in (tmp_path / "digits_10s.md").read_text()

@@ -46,9 +46,13 @@ def start(command: list[str]) -> subprocess.Popen[str]:
     )
 
 
-def wait_for_trials(workdir: Path, study: str, count: int, *, limit_s: float = 300) -> None:
+def wait_for_trials(
+    workdir: Path, study: str, count: int, *, process: subprocess.Popen[str], limit_s: float = 300
+) -> None:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the search exited ({process.returncode}) early: {process.stderr.read()}")
         if (workdir / "studies.db").exists():
             try:
                 done = [t for t in load_study(study, workdir=workdir).trials() if t.status == "complete"]
@@ -158,7 +162,7 @@ def test_ctrl_c_exits_130_and_keeps_finished_trials(tmp_path, workdir):
     space = tmp_path / "slow.yaml"
     space.write_text(SLOW_SPACE)
     process = start(autocnn("search", "--dataset", "digits", "--space", str(space), workdir=workdir))
-    wait_for_trials(workdir, "slow_digits", 1)
+    wait_for_trials(workdir, "slow_digits", 1, process=process)
     running = wait_for_running_trial(workdir, "slow_digits")
     process.send_signal(signal.SIGINT)
     try:
@@ -182,7 +186,7 @@ def test_kill_9_loses_only_the_running_trial_and_resume_continues(tmp_path, work
     space.write_text(SLOW_SPACE)
     command = autocnn("search", "--dataset", "digits", "--space", str(space), "--no-retrain", workdir=workdir)
     process = start(command)
-    wait_for_trials(workdir, "slow_digits", 1)
+    wait_for_trials(workdir, "slow_digits", 1, process=process)
     wait_for_running_trial(workdir, "slow_digits")
     process.kill()
     process.wait(timeout=30)

@@ -32,18 +32,17 @@ def planned_retrain_epochs(settings: SearchSettings, config: TrialConfig) -> int
     return settings.retrain_epochs or config.training.epochs
 
 
-def retrain_epoch_seconds(
-    best: TrialRecord, *, trial_images: int, val_images: int, retrain_images: int
-) -> float | None:
+def retrain_epoch_seconds(best: TrialRecord, *, trial_data: Dataset, full_data: Dataset) -> float | None:
     """Estimate one retrain epoch's seconds from the best trial's epochs, scaled to the retrain's data.
 
-    A trial's epoch trains on ``trial_images`` and then evaluates ``val_images``; the retrain's
-    epoch trains on ``retrain_images`` and evaluates nothing.
+    A trial's epoch trains on ``trial_data``'s training split and then evaluates its validation
+    split; the retrain's epoch trains on ``full_data``'s train + validation and evaluates nothing.
     """
     if not best.curve:
         return None
     per_epoch = statistics.median(epoch.seconds for epoch in best.curve)
-    work = trial_images + val_images * EVALUATION_COST
+    work = len(trial_data.x_train) + len(trial_data.x_val) * EVALUATION_COST
+    retrain_images = len(full_data.x_train) + len(full_data.x_val)
     return per_epoch * retrain_images / max(work, 1.0) * RETRAIN_SAFETY
 
 

@@ -100,8 +100,8 @@ class TrialLoop:
         self.study = study
         self.optuna_study = study.optuna_study
         self.backend = backend
+        self.full_dataset = dataset
         self.dataset = trial_dataset(dataset, space.search, seed=seed)
-        self.retrain_images = len(dataset.x_train) + len(dataset.x_val)
         self.space = space
         self.callbacks = callbacks
         self.seed = seed
@@ -172,12 +172,7 @@ class TrialLoop:
             return 0.0
         if best.config is None:
             return 0.0
-        epoch_seconds = retrain_epoch_seconds(
-            best,
-            trial_images=len(self.dataset.x_train),
-            val_images=len(self.dataset.x_val),
-            retrain_images=self.retrain_images,
-        )
+        epoch_seconds = retrain_epoch_seconds(best, trial_data=self.dataset, full_data=self.full_dataset)
         if epoch_seconds is None:
             return 0.0
         return epoch_seconds * planned_retrain_epochs(self.space.search, best.config)

@@ -399,10 +399,7 @@ def _retrain_best(
     config = best.config
     assert config is not None
     epoch_seconds = retrain_epoch_seconds(
-        best,
-        trial_images=len(trial_dataset(dataset, settings, seed=seed).x_train),
-        val_images=len(dataset.x_val),
-        retrain_images=len(dataset.x_train) + len(dataset.x_val),
+        best, trial_data=trial_dataset(dataset, settings, seed=seed), full_data=dataset
     )
     epochs = retrain_epochs_within(
         planned_retrain_epochs(settings, config),

@@ -63,8 +63,18 @@ def test_the_retrain_is_cut_to_the_remaining_budget():
         config=None,
         curve=(EpochRecord(epoch=1, loss=1.0, accuracy=0.5, seconds=2.0),),
     )
-    seconds = retrain_epoch_seconds(best, trial_images=900, val_images=300, retrain_images=4000)
-    assert seconds == pytest.approx(2.0 * 4 * 1.05)  # 900 trained + 300 evaluated cost as 1000 trained
+    full = load_dataset("digits", validation_fraction=0.1, seed=0)
+    part = trial_dataset(full, load_space_settings(trial_train_fraction=0.5), seed=0)
+    seconds = retrain_epoch_seconds(best, trial_data=part, full_data=full)
+    work = len(part.x_train) + len(part.x_val) / 3  # an evaluated image costs a third of a trained one
+    assert seconds == pytest.approx(2.0 * (len(full.x_train) + len(full.x_val)) / work * 1.05)
+    assert (
+        retrain_epoch_seconds(
+            TrialRecord(number=1, status="complete", config=None), trial_data=part, full_data=full
+        )
+        is None
+    )
+    seconds = 8.4  # one retrain epoch; the cut below only depends on it
     assert retrain_epochs_within(30, epoch_seconds=seconds, remaining_s=100.0) == 11
     assert retrain_epochs_within(30, epoch_seconds=seconds, remaining_s=1.0) == 1
     assert retrain_epochs_within(5, epoch_seconds=seconds, remaining_s=10_000.0) == 5

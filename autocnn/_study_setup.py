@@ -72,6 +72,8 @@ def open_study(
                 "num_classes": dataset.num_classes,
                 "class_names": list(dataset.class_names),
                 "validation_fraction": space.search.validation_fraction,
+                "trial_train_fraction": space.search.trial_train_fraction,
+                "retrain_epochs": space.search.retrain_epochs,
                 "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             },
         )

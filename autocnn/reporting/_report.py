@@ -236,10 +236,32 @@ def _summary(facts: StudyFacts, why: list[str]) -> list[Block]:
     if final is not None and final.trial_number == best.number:
         text += f" Its final retrained model scored test accuracy {final.test_accuracy:.4f}."
     blocks.append(Paragraph(text))
+    fidelity = _fidelity_sentence(facts)
+    if fidelity:
+        blocks.append(Note(fidelity))
     if why:
         blocks.append(Paragraph("Why it won:"))
         blocks.append(BulletList(tuple(why)))
     return blocks
+
+
+def _fidelity_sentence(facts: StudyFacts) -> str | None:
+    """Say that trials trained on a fraction of the data, so their scores read as a cheap fidelity."""
+    fraction = facts.info.get("trial_train_fraction", 1.0)
+    if not isinstance(fraction, int | float) or fraction >= 1:
+        return None
+    text = (
+        f"Trials trained on {fraction:.0%} of the training split (a cheap fidelity) and were judged on the "
+        "whole validation split: their validation scores rank the networks but are lower than what the "
+        "same networks reach trained on all the data."
+    )
+    final = facts.final
+    if final is not None:
+        text += (
+            f" The final model of trial {final.trial_number} was retrained for {final.epochs} "
+            f"epoch{'s' if final.epochs != 1 else ''} on the training and validation data."
+        )
+    return text
 
 
 def _reasons(facts: StudyFacts) -> list[Block]:

@@ -189,6 +189,27 @@ def test_a_two_objective_study_shows_its_pareto_front(finished, tmp_path):
     assert ranked_trials_in_markdown(markdown) == [0, 3, 1, 2]
 
 
+def test_a_low_fidelity_search_says_its_trials_trained_on_a_fraction(finished, tmp_path):
+    import copy
+
+    from autocnn.study import FINAL_ATTR, STUDY_ATTR
+
+    full = tmp_path / "full"
+    write_report(finished, out=full, analyze_winner=False)
+    assert "cheap fidelity" not in (full / "report.md").read_text()
+
+    trials = [copy_trial(t) for t in finished.optuna_study.get_trials(deepcopy=False)]
+    info = copy.deepcopy(finished.optuna_study.user_attrs[STUDY_ATTR])
+    info["trial_train_fraction"] = 0.2
+    study = memory_study(finished, trials, tmp_path=tmp_path, name="low", info=info)
+    final = finished.optuna_study.user_attrs[FINAL_ATTR]
+    study.optuna_study.set_user_attr(FINAL_ATTR, final)
+    write_report(study, out=tmp_path / "low", analyze_winner=False)
+    markdown = (tmp_path / "low" / "report.md").read_text()
+    assert "Trials trained on 20% of the training split (a cheap fidelity)" in markdown
+    assert f"retrained for {final['epochs']} epoch" in markdown
+
+
 def test_data_other_than_the_searched_data_is_flagged(finished, digits, tmp_path):
     import dataclasses
 

@@ -35,28 +35,54 @@ def study_curve(study: Any) -> list[tuple[float, float]]:
     ]
 
 
-def write_results(name: str, results: dict[str, Any], markdown: list[str], out: Path = OUT) -> None:
-    """Write ``name``.json and ``name``.md under ``out`` and print the Markdown."""
+def write_results(
+    name: str, results: dict[str, Any], markdown: list[str], out: Path = OUT, *, json_too: bool = True
+) -> None:
+    """Write ``name``.json (unless not ``json_too``) and ``name``.md under ``out``; print the Markdown."""
     out.mkdir(parents=True, exist_ok=True)
-    results = {"command": " ".join(["python", *sys.argv]), "date": time.strftime("%Y-%m-%d %H:%M"), **results}
-    (out / f"{name}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if json_too:
+        results = {
+            "command": " ".join(["python", *sys.argv]),
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            **results,
+        }
+        (out / f"{name}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     text = "\n".join(markdown) + "\n"
     (out / f"{name}.md").write_text(text)
     print(text)
 
 
-def plot_curves(curves: dict[str, list[tuple[float, float]]], *, path: Path, title: str, ylabel: str) -> None:
-    """Plot best-so-far curves (seconds on x) into ``path``."""
+def plot_curves(
+    curves: dict[str, list[tuple[float, float]]],
+    *,
+    path: Path,
+    title: str,
+    ylabel: str,
+    finals: dict[str, tuple[float, float]] | None = None,
+) -> None:
+    """Plot best-so-far curves (seconds on x) into ``path``; ``finals`` marks (seconds, test accuracy) points."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 4.2))
+    colors: dict[str, Any] = {}
     for label, curve in curves.items():
         if curve:
             xs, ys = zip(*best_so_far(curve), strict=True)
-            axes.step([x / 60 for x in xs], ys, where="post", label=label, linewidth=1.8)
+            (line,) = axes.step([x / 60 for x in xs], ys, where="post", label=label, linewidth=1.8)
+            colors[label] = line.get_color()
+    for label, (seconds, accuracy) in (finals or {}).items():
+        axes.plot(
+            [seconds / 60],
+            [accuracy],
+            marker="*",
+            markersize=13,
+            linestyle="none",
+            color=colors.get(label),
+            label=f"{label}: test accuracy of its final model",
+        )
     axes.set_xlabel("wall time (minutes)")
     axes.set_ylabel(ylabel)
     axes.set_title(title)

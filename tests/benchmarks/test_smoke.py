@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from autocnn.space import load_space
 from tests.conftest import REPO
 
 
@@ -91,7 +92,11 @@ def test_fashion_mnist_budget(tmp_path):
     )
     for name in ("keras_tuner", "optuna", "hand_made"):
         assert 0.0 < results[name]["test_accuracy"] <= 1.0
-    assert "| autocnn |" in (tmp_path / "digits_10s.md").read_text()
+    table = (tmp_path / "digits_10s.md").read_text()
+    fraction = load_space(REPO / "search_spaces" / "fashion_mnist.yaml").search.trial_train_fraction
+    assert (
+        "| autocnn |" in table and f"autocnn's trials train on {fraction:.0%} of the training split" in table
+    )
     # A contender run again on its own is merged into the earlier run's results, the others kept.
     run_benchmark(
         "fashion_mnist_budget.py",
@@ -109,3 +114,40 @@ def test_fashion_mnist_budget(tmp_path):
     assert set(merged) == set(results)
     assert merged["keras_tuner"] == results["keras_tuner"]
     assert merged["autokeras"]["date"] >= results["autokeras"]["date"]
+    assert merged["autokeras"]["command"].endswith("--only autokeras --out " + str(tmp_path))
+    # --render runs nothing: it writes the table and the plot again from the JSON, left as it was.
+    before = (tmp_path / "digits_10s.json").read_text()
+    (tmp_path / "digits_10s.md").unlink()
+    (tmp_path / "digits_10s.png").unlink()
+    run_benchmark(
+        "fashion_mnist_budget.py",
+        "--budget",
+        "10s",
+        "--subset",
+        "0.5",
+        "--dataset",
+        "digits",
+        "--render",
+        out=tmp_path,
+    )
+    assert (tmp_path / "digits_10s.json").read_text() == before
+    assert (tmp_path / "digits_10s.md").read_text() == table
+    assert (tmp_path / "digits_10s.png").stat().st_size > 5_000
+
+
+def test_fashion_mnist_budget_render_without_results_says_what_to_run(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "fashion_mnist_budget.py"),
+            "--render",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "no results with --subset 1.0" in result.stderr and "run the contenders first" in result.stderr
+    assert "Traceback" not in result.stderr

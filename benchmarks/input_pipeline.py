@@ -82,7 +82,7 @@ def small_cnn(input_shape: tuple[int, int, int], num_classes: int) -> keras.Mode
     return model
 
 
-class EpochTimer(keras.callbacks.Callback):
+class EpochTimer(keras.callbacks.Callback):  # type: ignore[misc]
     """Records wall-clock seconds per epoch."""
 
     def __init__(self) -> None:

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -32,11 +33,11 @@ class _Probe(SearchCallback):
     def __init__(self) -> None:
         self.rss: list[float] = []
 
-    def on_trial_end(self, record, *, model=None) -> None:
+    def on_trial_end(self, record: Any, *, model: Any = None) -> None:
         self.rss.append(rss_mb())
 
 
-def run(space: str, dataset: str, trials: int, *, tracking: bool) -> dict[str, object]:
+def run(space: str, dataset: str, trials: int, *, tracking: bool) -> dict[str, Any]:
     callbacks: list[SearchCallback] = []
     probe = _Probe()
     callbacks.append(probe)
@@ -75,7 +76,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--out", default=str(REPO / "reports" / "benchmarks"))
     args = parser.parse_args()
-    results = {
+    results: dict[str, Any] = {
         "command": " ".join(["python", *sys.argv]),
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "hardware": hardware(),

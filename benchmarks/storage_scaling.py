@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -34,7 +35,19 @@ from autocnn.search import search  # noqa: E402
 from autocnn.training import FitResult  # noqa: E402
 
 
-def fake_fit(config, dataset, *, epochs=None, on_epoch=None, **_: object) -> FitResult:
+def _metrics(epoch: EpochRecord) -> dict[str, float]:
+    """Return an epoch's recorded metrics as FitResult holds them."""
+    values = {"loss": epoch.loss, "accuracy": epoch.accuracy, "val_loss": epoch.val_loss}
+    return {
+        name: value
+        for name, value in {**values, "val_accuracy": epoch.val_accuracy}.items()
+        if value is not None
+    }
+
+
+def fake_fit(
+    config: Any, dataset: Any, *, epochs: int | None = None, on_epoch: Any = None, **_: object
+) -> FitResult:
     """Return a plausible result at once; the score depends on the config so the sampler has a signal."""
     score = (
         0.5 + 0.01 * config.model.blocks[0].filters ** 0.5 - abs(config.training.learning_rate - 3e-3) * 10
@@ -56,12 +69,7 @@ def fake_fit(config, dataset, *, epochs=None, on_epoch=None, **_: object) -> Fit
                 stop_reason="pruned",
                 message="pruned",
                 train_seconds=0.0,
-                metrics={
-                    "loss": record.loss,
-                    "accuracy": record.accuracy,
-                    "val_loss": record.val_loss,
-                    "val_accuracy": record.val_accuracy,
-                },
+                metrics=_metrics(record),
             )
     last = curve[-1]
     return FitResult(
@@ -70,12 +78,7 @@ def fake_fit(config, dataset, *, epochs=None, on_epoch=None, **_: object) -> Fit
         stop_reason="completed",
         message="",
         train_seconds=0.0,
-        metrics={
-            "loss": last.loss,
-            "accuracy": last.accuracy,
-            "val_loss": last.val_loss,
-            "val_accuracy": last.val_accuracy,
-        },
+        metrics=_metrics(last),
     )
 
 
@@ -83,7 +86,7 @@ class Clock(SearchCallback):
     def __init__(self) -> None:
         self.ends: list[float] = []
 
-    def on_trial_end(self, record, *, model=None) -> None:
+    def on_trial_end(self, record: Any, *, model: Any = None) -> None:
         self.ends.append(time.perf_counter())
 
 
@@ -113,7 +116,7 @@ def main() -> None:
         total = time.perf_counter() - started
     marks = [started, *clock.ends]
     per_trial = [b - a for a, b in itertools.pairwise(marks)]
-    buckets = []
+    buckets: list[dict[str, Any]] = []
     for start in range(0, len(per_trial), args.bucket):
         chunk = per_trial[start : start + args.bucket]
         buckets.append(

@@ -236,7 +236,9 @@ def _fidelity_note(autocnn: dict[str, Any]) -> str:
     """Explain why autocnn's validation column reads lower than its test accuracy."""
     from autocnn.space import load_space
 
-    fraction = autocnn.get("trial_train_fraction", load_space(SPACE).search.trial_train_fraction)
+    fraction = autocnn.get("trial_train_fraction")
+    if fraction is None:  # recorded before entries carried it
+        fraction = load_space(SPACE).search.trial_train_fraction
     winner = autocnn.get("winner", {})
     retrain = f" for {winner['retrain_epochs']} epochs" if "retrain_epochs" in winner else ""
     return (
@@ -247,16 +249,14 @@ def _fidelity_note(autocnn: dict[str, Any]) -> str:
     )
 
 
-def _earlier_results(path: Path, *, subset: float) -> dict[str, dict[str, Any]]:
-    """Return the contenders of an earlier run with the same budget and data, so runs can be split up."""
+def _earlier_run(path: Path, *, subset: float) -> dict[str, Any]:
+    """Return an earlier run's JSON with the same budget and data (empty if none), so runs can be split up."""
     import json
 
     if not path.exists():
         return {}
-    earlier = json.loads(path.read_text())
-    if earlier.get("subset") != subset:
-        return {}
-    return dict(earlier.get("results", {}))
+    earlier: dict[str, Any] = json.loads(path.read_text())
+    return earlier if earlier.get("subset") == subset else {}
 
 
 def run_contenders(
@@ -297,11 +297,16 @@ def run_contenders(
 
 
 def write_outcomes(
-    results: dict[str, dict[str, Any]], *, dataset: str, subset: float, budget: str, out: Path, json_too: bool
+    results: dict[str, dict[str, Any]],
+    *,
+    dataset: str,
+    subset: float,
+    budget: str,
+    out: Path,
+    info: dict[str, str],
+    json_too: bool,
 ) -> None:
     """Write the Markdown table and the plot of the contenders' outcomes, and the JSON if ``json_too``."""
-    from autocnn._system import hardware
-
     tag = budget.replace(" ", "")
     results = {name: results[name] for name in CONTENDERS if name in results}
     plot_curves(
@@ -328,7 +333,6 @@ def write_outcomes(
             f"| {name} | {test} | {r['best_val_accuracy'] or '-'} | {r['time_to_90_s'] or '-'} | "
             f"{r['trials']} | {r['wall_s']} |"
         )
-    info = hardware()
     notes = [_fidelity_note(results["autocnn"]), ""] if "autocnn" in results else []
     write_results(
         f"{dataset}_{tag}",
@@ -374,12 +378,15 @@ def main() -> None:
     args = parser.parse_args()
 
     path = args.out / f"{args.dataset}_{args.budget.replace(' ', '')}.json"
-    results = _earlier_results(path, subset=args.subset)
+    earlier = _earlier_run(path, subset=args.subset)
+    results: dict[str, dict[str, Any]] = dict(earlier.get("results", {}))
     if args.render and not results:
         sys.exit(f"--render: no results with --subset {args.subset} in {path}; run the contenders first")
     from autocnn._quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
+    from autocnn._system import hardware
+
     if not args.render:
         results.update(
             run_contenders(args.only, dataset=args.dataset, subset=args.subset, budget=args.budget)
@@ -390,6 +397,7 @@ def main() -> None:
         subset=args.subset,
         budget=args.budget,
         out=args.out,
+        info=earlier["hardware"] if args.render and "hardware" in earlier else hardware(),
         json_too=not args.render,
     )
 

@@ -37,12 +37,13 @@ from autocnn.training import FitResult  # noqa: E402
 
 def _metrics(epoch: EpochRecord) -> dict[str, float]:
     """Return an epoch's recorded metrics as FitResult holds them."""
-    values = {"loss": epoch.loss, "accuracy": epoch.accuracy, "val_loss": epoch.val_loss}
-    return {
-        name: value
-        for name, value in {**values, "val_accuracy": epoch.val_accuracy}.items()
-        if value is not None
+    values = {
+        "loss": epoch.loss,
+        "accuracy": epoch.accuracy,
+        "val_loss": epoch.val_loss,
+        "val_accuracy": epoch.val_accuracy,
     }
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def fake_fit(

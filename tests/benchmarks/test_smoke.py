@@ -12,8 +12,11 @@ import pytest
 from autocnn.space import load_space
 from tests.conftest import REPO
 
+# The budget benchmark's smoke size: 10 s per contender on half of digits.
+BUDGET_SMOKE = ("--budget", "10s", "--subset", "0.5", "--dataset", "digits")
 
-def run_benchmark(script: str, *args: str, out) -> None:
+
+def run_benchmark(script: str, *args: str, out, returncode: int = 0) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / script), *args, "--out", str(out)],
         capture_output=True,
@@ -22,7 +25,8 @@ def run_benchmark(script: str, *args: str, out) -> None:
         timeout=600,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == returncode, result.stderr[-3000:]
+    return result
 
 
 def test_storage_scaling(tmp_path):
@@ -81,9 +85,7 @@ def test_workers_throughput(tmp_path):
 
 @pytest.mark.slow
 def test_fashion_mnist_budget(tmp_path):
-    run_benchmark(
-        "fashion_mnist_budget.py", "--budget", "10s", "--subset", "0.5", "--dataset", "digits", out=tmp_path
-    )
+    run_benchmark("fashion_mnist_budget.py", *BUDGET_SMOKE, out=tmp_path)
     results = json.loads((tmp_path / "digits_10s.json").read_text())["results"]
     assert set(results) == {"autocnn", "keras_tuner", "optuna", "autokeras", "hand_made"}
     assert "skipped" in results["autokeras"]
@@ -98,18 +100,7 @@ def test_fashion_mnist_budget(tmp_path):
         "| autocnn |" in table and f"autocnn's trials train on {fraction:.0%} of the training split" in table
     )
     # A contender run again on its own is merged into the earlier run's results, the others kept.
-    run_benchmark(
-        "fashion_mnist_budget.py",
-        "--budget",
-        "10s",
-        "--subset",
-        "0.5",
-        "--dataset",
-        "digits",
-        "--only",
-        "autokeras",
-        out=tmp_path,
-    )
+    run_benchmark("fashion_mnist_budget.py", *BUDGET_SMOKE, "--only", "autokeras", out=tmp_path)
     merged = json.loads((tmp_path / "digits_10s.json").read_text())["results"]
     assert set(merged) == set(results)
     assert merged["keras_tuner"] == results["keras_tuner"]
@@ -119,35 +110,13 @@ def test_fashion_mnist_budget(tmp_path):
     before = (tmp_path / "digits_10s.json").read_text()
     (tmp_path / "digits_10s.md").unlink()
     (tmp_path / "digits_10s.png").unlink()
-    run_benchmark(
-        "fashion_mnist_budget.py",
-        "--budget",
-        "10s",
-        "--subset",
-        "0.5",
-        "--dataset",
-        "digits",
-        "--render",
-        out=tmp_path,
-    )
+    run_benchmark("fashion_mnist_budget.py", *BUDGET_SMOKE, "--render", out=tmp_path)
     assert (tmp_path / "digits_10s.json").read_text() == before
     assert (tmp_path / "digits_10s.md").read_text() == table
     assert (tmp_path / "digits_10s.png").stat().st_size > 5_000
 
 
 def test_fashion_mnist_budget_render_without_results_says_what_to_run(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "fashion_mnist_budget.py"),
-            "--render",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 1
+    result = run_benchmark("fashion_mnist_budget.py", "--render", out=tmp_path, returncode=1)
     assert "no results with --subset 1.0" in result.stderr and "run the contenders first" in result.stderr
     assert "Traceback" not in result.stderr

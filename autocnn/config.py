@@ -74,12 +74,13 @@ class AugmentationConfig(_Frozen):
     translation: float = Field(0.0, ge=0.0, le=0.5)
     zoom: float = Field(0.0, ge=0.0, le=0.5)
     contrast: float = Field(0.0, ge=0.0, le=1.0)
+    erasing: float = Field(0.0, ge=0.0, le=1.0)
 
     @property
     def enabled(self) -> bool:
         """Whether any transformation is on."""
         return self.flip != "none" or any(
-            value > 0 for value in (self.rotation, self.translation, self.zoom, self.contrast)
+            value > 0 for value in (self.rotation, self.translation, self.zoom, self.contrast, self.erasing)
         )
 
 

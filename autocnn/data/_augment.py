@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 __all__ = ["FLIP_MODES", "build_augmentation"]
 
 FLIP_MODES = ("none", "horizontal", "vertical", "horizontal_and_vertical")
-_LIMITS = {"rotation": 0.5, "translation": 1.0, "zoom": 1.0, "contrast": 1.0}
+_LIMITS = {"rotation": 0.5, "translation": 1.0, "zoom": 1.0, "contrast": 1.0, "erasing": 1.0}
 
 
 def build_augmentation(
@@ -23,6 +23,7 @@ def build_augmentation(
     translation: float = 0.0,
     zoom: float = 0.0,
     contrast: float = 0.0,
+    erasing: float = 0.0,
     seed: int | None = None,
 ) -> keras.Sequential | None:
     """Return a ``keras.Sequential`` of random preprocessing layers, or None when all are off.
@@ -33,6 +34,8 @@ def build_augmentation(
         translation: Largest shift, as a fraction of the height and of the width.
         zoom: Largest zoom in or out, as a fraction of the size.
         contrast: Largest contrast change factor, for images scaled to [0, 1].
+        erasing: Probability that an image has one random rectangle (2-33% of its area)
+            replaced by noise (random erasing, Zhong et al. 2017).
         seed: Makes the random draws reproducible; each layer gets its own seed derived from it.
 
     Areas uncovered by rotation, translation or zoom are filled with 0 (black), which suits
@@ -43,7 +46,13 @@ def build_augmentation(
         raise ConfigError(
             f"The 'flip' parameter must be one of {', '.join(FLIP_MODES)}; got {flip!r} instead."
         )
-    amounts = {"rotation": rotation, "translation": translation, "zoom": zoom, "contrast": contrast}
+    amounts = {
+        "rotation": rotation,
+        "translation": translation,
+        "zoom": zoom,
+        "contrast": contrast,
+        "erasing": erasing,
+    }
     for key, value in amounts.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= _LIMITS[key]:
             raise ConfigError(
@@ -75,5 +84,12 @@ def build_augmentation(
     if contrast:
         layers.append(
             keras.layers.RandomContrast(float(contrast), value_range=(0.0, 1.0), seed=layer_seed(4))
+        )
+    if erasing:
+        # A (p, p) factor makes p the exact probability; a single float would draw it from [0, p].
+        layers.append(
+            keras.layers.RandomErasing(
+                factor=(float(erasing), float(erasing)), value_range=(0.0, 1.0), seed=layer_seed(5)
+            )
         )
     return keras.Sequential(layers, name="augmentation")

@@ -127,6 +127,7 @@ class AugmentationSpace(_Section):
     translation: Annotated[Dimension, Spec("float", ge=0.0, le=0.5)] = Fixed(0.0)
     zoom: Annotated[Dimension, Spec("float", ge=0.0, le=0.5)] = Fixed(0.0)
     contrast: Annotated[Dimension, Spec("float", ge=0.0, le=1.0)] = Fixed(0.0)
+    erasing: Annotated[Dimension, Spec("float", ge=0.0, le=1.0)] = Fixed(0.0)
 
 
 class TrainingSpace(_Section):

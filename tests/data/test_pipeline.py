@@ -88,17 +88,33 @@ def test_real_flip_augmentation_flips_some_training_images_and_keeps_labels() ->
 def test_build_augmentation_is_none_when_everything_is_off() -> None:
     assert build_augmentation() is None
     assert (
-        build_augmentation(flip="none", rotation=0.0, translation=0.0, zoom=0.0, contrast=0.0, seed=1) is None
+        build_augmentation(
+            flip="none", rotation=0.0, translation=0.0, zoom=0.0, contrast=0.0, erasing=0.0, seed=1
+        )
+        is None
     )
 
 
 def test_build_augmentation_layers() -> None:
     model = build_augmentation(
-        flip="horizontal_and_vertical", rotation=0.1, translation=0.1, zoom=0.2, contrast=0.3, seed=0
+        flip="horizontal_and_vertical",
+        rotation=0.1,
+        translation=0.1,
+        zoom=0.2,
+        contrast=0.3,
+        erasing=0.5,
+        seed=0,
     )
     assert model is not None
     names = [type(layer).__name__ for layer in model.layers]
-    assert names == ["RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast"]
+    assert names == [
+        "RandomFlip",
+        "RandomRotation",
+        "RandomTranslation",
+        "RandomZoom",
+        "RandomContrast",
+        "RandomErasing",
+    ]
     assert model.layers[0].mode == "horizontal_and_vertical"
     only_zoom = build_augmentation(zoom=0.1)
     assert only_zoom is not None and [type(layer).__name__ for layer in only_zoom.layers] == ["RandomZoom"]
@@ -114,12 +130,42 @@ def test_build_augmentation_layers() -> None:
         ({"rotation": -0.1}, "rotation"),
         ({"zoom": 1.5}, "zoom"),
         ({"contrast": True}, "contrast"),
+        ({"erasing": 1.2}, "erasing"),
         ({"flip": "horizontal", "seed": -2}, "seed"),
     ],
 )
 def test_build_augmentation_rejects_bad_values(options: dict[str, object], parameter: str) -> None:
     with pytest.raises(ConfigError, match=f"The '{parameter}' parameter must be"):
         build_augmentation(**options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("probability", [0.0, 1.0])
+def test_random_erasing_hits_each_image_with_the_given_probability(probability: float) -> None:
+    images = np.full((64, 16, 16, 1), 0.5, dtype=np.float32)
+    only_flip = build_augmentation(flip="horizontal", seed=3)
+    with_erasing = build_augmentation(flip="horizontal", erasing=probability, seed=3)
+    assert only_flip is not None and with_erasing is not None
+    changed = (with_erasing(images, training=True).numpy() != 0.5).any(axis=(1, 2, 3))
+    assert changed.mean() == probability
+    assert (only_flip(images, training=True).numpy() == 0.5).all()
+
+
+def test_random_erasing_changes_a_rectangle_within_the_value_range() -> None:
+    images = np.full((200, 20, 20, 1), 0.5, dtype=np.float32)
+    layers = build_augmentation(erasing=0.5, seed=1)
+    assert layers is not None
+    out = layers(images, training=True).numpy()
+    changed = out != 0.5
+    hit = changed.any(axis=(1, 2, 3))
+    assert 0.35 < hit.mean() < 0.65
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    for image in changed[hit][:20, :, :, 0]:
+        rows, cols = np.nonzero(image.any(axis=1))[0], np.nonzero(image.any(axis=0))[0]
+        box = image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+        # Noise is clipped to [0, 1], so some pixels in the box can land on 0.5 again, but few.
+        assert box.mean() > 0.9
+        assert 0.01 < box.size / image.size < 0.5
+    assert (layers(images, training=False).numpy() == images).all()
 
 
 def test_make_pipeline_rejects_bad_arguments() -> None:

@@ -81,3 +81,8 @@ def test_yaml_that_is_not_a_mapping(write_space):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="no such space file"):
         load_space(tmp_path / "missing.yaml")
+
+
+def test_erasing_probability_above_one(write_space):
+    message = error_for(write_space, "name: x\ntraining:\n  augmentation:\n    erasing: [0.0, 1.5]\n")
+    assert "training.augmentation.erasing: 1.5 is outside 0..1" in message

@@ -63,6 +63,7 @@ training:
     translation: [0.0, 0.1]
     zoom: [0.0, 0.1]
     contrast: [0.0, 0.2]
+    erasing: {low: 0.0, high: 0.5}
 search:
   backend: optuna
   algorithm: nsga2
@@ -94,6 +95,7 @@ def test_every_dimension_parses():
     assert space.training.learning_rate == FloatRange(1e-4, 1e-1, log=True)
     assert space.training.l1 == Choice((0.0, 1e-5))
     assert space.training.augmentation.flip == Choice(("none", "horizontal"))
+    assert space.training.augmentation.erasing == FloatRange(0.0, 0.5)
     assert space.training.epochs == IntRange(2, 6, step=2)
     assert space.search.timeout == 1800.0
     assert [o.metric for o in space.search.objective] == ["val_accuracy", "params"]

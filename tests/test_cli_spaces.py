@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+from autocnn.space import load_space
 from tests.conftest import REPO, SPACES
 
 
@@ -52,11 +53,14 @@ def test_show_lists_entries_and_size():
 
 
 def test_show_states_the_fidelity_of_a_multi_fidelity_space():
-    result = run_cli("spaces", "show", str(SPACES / "fashion_mnist.yaml"))
+    path = SPACES / "fashion_mnist.yaml"
+    settings = load_space(path).search
+    result = run_cli("spaces", "show", str(path))
     assert result.returncode == 0
     assert (
-        "fidelity: trials train on 20% of the training split; the final retrain runs 26 epochs on "
-        "train + validation" in " ".join(result.stdout.split())
+        f"fidelity: trials train on {settings.trial_train_fraction:.0%} of the training split; "
+        f"the final retrain runs {settings.retrain_epochs} epochs on train + validation"
+        in " ".join(result.stdout.split())
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from autocnn.config import TrialConfig
@@ -32,18 +33,40 @@ def planned_retrain_epochs(settings: SearchSettings, config: TrialConfig) -> int
     return settings.retrain_epochs or config.training.epochs
 
 
-def retrain_epoch_seconds(best: TrialRecord, *, trial_data: Dataset, full_data: Dataset) -> float | None:
-    """Estimate one retrain epoch's seconds from the best trial's epochs, scaled to the retrain's data.
+def retrain_epoch_seconds(
+    best: TrialRecord, *, trials: Sequence[TrialRecord] = (), trial_data: Dataset, full_data: Dataset
+) -> float | None:
+    """Estimate one retrain epoch's seconds from the trials' epochs, scaled to the retrain's data.
 
     A trial's epoch trains on ``trial_data``'s training split and then evaluates its validation
     split; the retrain's epoch trains on ``full_data``'s train + validation and evaluates nothing.
+    On a shared machine one epoch can take twice as long as the next of the same network, so
+    the estimate is the median of every epoch of every trial with known FLOPs, each scaled to
+    the best network's FLOPs (time is about proportional to them); without FLOPs it is the
+    median of the best trial's own epochs.
     """
-    if not best.curve:
+    per_epoch = _median_epoch_seconds(best, trials)
+    if per_epoch is None:
         return None
-    per_epoch = statistics.median(epoch.seconds for epoch in best.curve)
     work = len(trial_data.x_train) + len(trial_data.x_val) * EVALUATION_COST
     retrain_images = len(full_data.x_train) + len(full_data.x_val)
     return per_epoch * retrain_images / max(work, 1.0) * RETRAIN_SAFETY
+
+
+def _median_epoch_seconds(best: TrialRecord, trials: Sequence[TrialRecord]) -> float | None:
+    """Return the median epoch seconds for the best network, pooled over ``trials`` by FLOPs."""
+    if best.flops:
+        scaled = [
+            epoch.seconds * best.flops / trial.flops
+            for trial in (best, *(trial for trial in trials if trial.number != best.number))
+            if trial.flops
+            for epoch in trial.curve
+        ]
+        if scaled:
+            return statistics.median(scaled)
+    if not best.curve:
+        return None
+    return statistics.median(epoch.seconds for epoch in best.curve)
 
 
 def retrain_epochs_within(planned: int, *, epoch_seconds: float | None, remaining_s: float | None) -> int:

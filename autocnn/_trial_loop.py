@@ -172,7 +172,9 @@ class TrialLoop:
             return 0.0
         if best.config is None:
             return 0.0
-        epoch_seconds = retrain_epoch_seconds(best, trial_data=self.dataset, full_data=self.full_dataset)
+        epoch_seconds = retrain_epoch_seconds(
+            best, trials=self.study.trials(), trial_data=self.dataset, full_data=self.full_dataset
+        )
         if epoch_seconds is None:
             return 0.0
         return epoch_seconds * planned_retrain_epochs(self.space.search, best.config)

@@ -399,7 +399,7 @@ def _retrain_best(
     config = best.config
     assert config is not None
     epoch_seconds = retrain_epoch_seconds(
-        best, trial_data=trial_dataset(dataset, settings, seed=seed), full_data=dataset
+        best, trials=study.trials(), trial_data=trial_dataset(dataset, settings, seed=seed), full_data=dataset
     )
     epochs = retrain_epochs_within(
         planned_retrain_epochs(settings, config),

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 RETRAIN_SAFETY = 1.05
 # An image evaluated (forward pass only) costs about a third of an image trained on.
 EVALUATION_COST = 1 / 3
+# Epoch time is about proportional to FLOPs only between networks of similar size: small ones
+# spend most of an epoch on per-batch overhead.
+SIMILAR_FLOPS = 1.5
 
 
 def trial_dataset(dataset: Dataset, settings: SearchSettings, *, seed: int) -> Dataset:
@@ -41,9 +44,9 @@ def retrain_epoch_seconds(
     A trial's epoch trains on ``trial_data``'s training split and then evaluates its validation
     split; the retrain's epoch trains on ``full_data``'s train + validation and evaluates nothing.
     On a shared machine one epoch can take twice as long as the next of the same network, so
-    the estimate is the median of every epoch of every trial with known FLOPs, each scaled to
-    the best network's FLOPs (time is about proportional to them); without FLOPs it is the
-    median of the best trial's own epochs.
+    the estimate is the median of every epoch of every trial within ``SIMILAR_FLOPS`` of the
+    best network's FLOPs, each scaled to them; without FLOPs it is the median of the best
+    trial's own epochs.
     """
     per_epoch = _median_epoch_seconds(best, trials)
     if per_epoch is None:
@@ -54,12 +57,14 @@ def retrain_epoch_seconds(
 
 
 def _median_epoch_seconds(best: TrialRecord, trials: Sequence[TrialRecord]) -> float | None:
-    """Return the median epoch seconds for the best network, pooled over ``trials`` by FLOPs."""
+    """Return the median epoch seconds for the best network, pooled over trials of similar FLOPs."""
     if best.flops:
+        pool = (best, *(trial for trial in trials if trial.number != best.number))
+        ratios = [(trial, trial.flops / best.flops) for trial in pool if trial.flops]
         scaled = [
-            epoch.seconds * best.flops / trial.flops
-            for trial in (best, *(trial for trial in trials if trial.number != best.number))
-            if trial.flops
+            epoch.seconds / ratio
+            for trial, ratio in ratios
+            if 1 / SIMILAR_FLOPS <= ratio <= SIMILAR_FLOPS
             for epoch in trial.curve
         ]
         if scaled:

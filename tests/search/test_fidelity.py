@@ -90,22 +90,26 @@ def timed_trial(number: int, *, flops: float | None, seconds: list[float]) -> Tr
     return TrialRecord(number=number, status="complete", config=None, metrics=metrics, curve=curve)
 
 
-def test_the_retrain_estimate_pools_every_trials_epochs_by_flops():
+def test_the_retrain_estimate_pools_the_epochs_of_similar_networks_by_flops():
     full = load_dataset("digits", validation_fraction=0.1, seed=0)
     part = trial_dataset(full, load_space_settings(trial_train_fraction=0.5), seed=0)
     # The best network's own epochs were slowed by something else on the machine (10 s, then 30 s);
-    # four other networks of twice its FLOPs ran their epochs in 20 s, i.e. 10 s at its size.
+    # four networks of 1.25 times its FLOPs ran their epochs in 12.5 s, i.e. 10 s at its size.
     best = timed_trial(0, flops=1e6, seconds=[10.0, 30.0, 30.0])
-    others = [timed_trial(number, flops=2e6, seconds=[20.0, 20.0, 20.0]) for number in range(1, 5)]
+    similar = [timed_trial(number, flops=1.25e6, seconds=[12.5, 12.5, 12.5]) for number in range(1, 5)]
     own = retrain_epoch_seconds(best, trial_data=part, full_data=full)
-    pooled = retrain_epoch_seconds(best, trials=[best, *others], trial_data=part, full_data=full)
+    pooled = retrain_epoch_seconds(best, trials=[best, *similar], trial_data=part, full_data=full)
     assert own is not None and pooled is not None
     assert pooled == pytest.approx(own / 3)  # the median epoch: 10 s, not 30 s
-    # Trials without FLOPs are left out; a best trial without FLOPs falls back to its own epochs.
-    unknown = [timed_trial(number, flops=None, seconds=[1.0, 1.0, 1.0]) for number in range(5, 9)]
-    assert retrain_epoch_seconds(best, trials=[best, *unknown], trial_data=part, full_data=full) == own
+    # Much bigger or smaller networks, and trials without FLOPs, are left out (small networks
+    # spend their epochs on per-batch overhead, so FLOPs do not scale their time).
+    others = [
+        *(timed_trial(number, flops=2e6, seconds=[1.0] * 3) for number in range(5, 9)),
+        *(timed_trial(number, flops=None, seconds=[1.0] * 3) for number in range(9, 13)),
+    ]
+    assert retrain_epoch_seconds(best, trials=[best, *others], trial_data=part, full_data=full) == own
     no_flops = timed_trial(0, flops=None, seconds=[10.0, 30.0, 30.0])
-    assert retrain_epoch_seconds(no_flops, trials=others, trial_data=part, full_data=full) == own
+    assert retrain_epoch_seconds(no_flops, trials=similar, trial_data=part, full_data=full) == own
 
 
 @pytest.mark.parametrize(

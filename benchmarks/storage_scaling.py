@@ -32,18 +32,8 @@ from autocnn._system import hardware  # noqa: E402
 from autocnn.callbacks import SearchCallback  # noqa: E402
 from autocnn.records import EpochRecord  # noqa: E402
 from autocnn.search import search  # noqa: E402
+from autocnn.tracking._payload import epoch_metrics  # noqa: E402
 from autocnn.training import FitResult  # noqa: E402
-
-
-def _metrics(epoch: EpochRecord) -> dict[str, float]:
-    """Return an epoch's recorded metrics as FitResult holds them."""
-    values = {
-        "loss": epoch.loss,
-        "accuracy": epoch.accuracy,
-        "val_loss": epoch.val_loss,
-        "val_accuracy": epoch.val_accuracy,
-    }
-    return {name: value for name, value in values.items() if value is not None}
 
 
 def fake_fit(
@@ -70,7 +60,7 @@ def fake_fit(
                 stop_reason="pruned",
                 message="pruned",
                 train_seconds=0.0,
-                metrics=_metrics(record),
+                metrics=epoch_metrics(record),
             )
     last = curve[-1]
     return FitResult(
@@ -79,7 +69,7 @@ def fake_fit(
         stop_reason="completed",
         message="",
         train_seconds=0.0,
-        metrics=_metrics(last),
+        metrics=epoch_metrics(last),
     )
 
 

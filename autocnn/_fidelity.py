@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from autocnn.config import TrialConfig
-from autocnn.records import TrialRecord
+from autocnn.records import EpochRecord, TrialRecord
 from autocnn.space import SearchSettings
 
 if TYPE_CHECKING:
     from autocnn.data import Dataset
 
 RETRAIN_SAFETY = 1.05
-# An image evaluated (forward pass only) costs about a third of an image trained on.
+# An image evaluated (forward pass only) costs about a third of an image trained on; used for
+# epochs recorded without their steps' time.
 EVALUATION_COST = 1 / 3
 # Epoch time is about proportional to FLOPs only between networks of similar size: small ones
 # spend most of an epoch on per-batch overhead.
@@ -39,30 +40,30 @@ def planned_retrain_epochs(settings: SearchSettings, config: TrialConfig) -> int
 def retrain_epoch_seconds(
     best: TrialRecord, *, trials: Sequence[TrialRecord] = (), trial_data: Dataset, full_data: Dataset
 ) -> float | None:
-    """Estimate one retrain epoch's seconds from the trials' epochs, scaled to the retrain's data.
+    """Estimate one retrain epoch's seconds from the trials' training steps, scaled to the retrain's data.
 
     A trial's epoch trains on ``trial_data``'s training split and then evaluates its validation
-    split; the retrain's epoch trains on ``full_data``'s train + validation and evaluates nothing.
-    On a shared machine one epoch can take twice as long as the next of the same network, so
-    the estimate is the median of every epoch of every trial within ``SIMILAR_FLOPS`` of the
-    best network's FLOPs, each scaled to them; without FLOPs it is the median of the best
-    trial's own epochs.
+    split, and restarts its input pipeline; the retrain's epoch trains on ``full_data``'s
+    train + validation and evaluates nothing. So the estimate is a trial's median training step
+    per image times the retrain's images. On a shared machine one epoch can take twice as long as
+    the next of the same network, so it pools every epoch of every trial within ``SIMILAR_FLOPS``
+    of the best network's FLOPs, each scaled to them; without FLOPs, the best trial's own epochs.
     """
-    per_epoch = _median_epoch_seconds(best, trials)
-    if per_epoch is None:
+    per_image = _median_seconds_per_image(best, trials, trial_data=trial_data)
+    if per_image is None:
         return None
-    work = len(trial_data.x_train) + len(trial_data.x_val) * EVALUATION_COST
-    retrain_images = len(full_data.x_train) + len(full_data.x_val)
-    return per_epoch * retrain_images / max(work, 1.0) * RETRAIN_SAFETY
+    return per_image * (len(full_data.x_train) + len(full_data.x_val)) * RETRAIN_SAFETY
 
 
-def _median_epoch_seconds(best: TrialRecord, trials: Sequence[TrialRecord]) -> float | None:
-    """Return the median epoch seconds for the best network, pooled over trials of similar FLOPs."""
+def _median_seconds_per_image(
+    best: TrialRecord, trials: Sequence[TrialRecord], *, trial_data: Dataset
+) -> float | None:
+    """Return the median seconds per trained image for the best network, pooled over trials of similar FLOPs."""
     if best.flops:
         pool = (best, *(trial for trial in trials if trial.number != best.number))
         ratios = [(trial, trial.flops / best.flops) for trial in pool if trial.flops]
         scaled = [
-            epoch.seconds / ratio
+            _seconds_per_image(trial, epoch, trial_data=trial_data) / ratio
             for trial, ratio in ratios
             if 1 / SIMILAR_FLOPS <= ratio <= SIMILAR_FLOPS
             for epoch in trial.curve
@@ -71,7 +72,15 @@ def _median_epoch_seconds(best: TrialRecord, trials: Sequence[TrialRecord]) -> f
             return statistics.median(scaled)
     if not best.curve:
         return None
-    return statistics.median(epoch.seconds for epoch in best.curve)
+    return statistics.median(_seconds_per_image(best, epoch, trial_data=trial_data) for epoch in best.curve)
+
+
+def _seconds_per_image(trial: TrialRecord, epoch: EpochRecord, *, trial_data: Dataset) -> float:
+    """Return the seconds one trained image took in ``trial``'s ``epoch``."""
+    if epoch.step_seconds > 0 and trial.config is not None:
+        return epoch.step_seconds / trial.config.training.batch_size
+    # Epochs recorded without their steps' time: an evaluated image costs about a third of a trained one.
+    return epoch.seconds / max(len(trial_data.x_train) + len(trial_data.x_val) * EVALUATION_COST, 1.0)
 
 
 def retrain_epochs_within(planned: int, *, epoch_seconds: float | None, remaining_s: float | None) -> int:

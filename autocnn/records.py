@@ -34,6 +34,7 @@ class EpochRecord:
     val_loss: float | None = None
     val_accuracy: float | None = None
     seconds: float = 0.0
+    step_seconds: float = 0.0  # the median training step (one batch) of the epoch; 0 when unknown
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -44,6 +45,7 @@ class EpochRecord:
             "val_loss": self.val_loss,
             "val_accuracy": self.val_accuracy,
             "seconds": self.seconds,
+            "step_seconds": self.step_seconds,
         }
 
     @classmethod
@@ -56,6 +58,7 @@ class EpochRecord:
             val_loss=None if data.get("val_loss") is None else float(data["val_loss"]),
             val_accuracy=None if data.get("val_accuracy") is None else float(data["val_accuracy"]),
             seconds=float(data.get("seconds", 0.0)),
+            step_seconds=float(data.get("step_seconds", 0.0)),
         )
 
 

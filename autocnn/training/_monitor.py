@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,15 +34,24 @@ class TrialMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self.stop_reason: str | None = None
         self.message = ""
         self._epoch_started = 0.0
+        self._step_ended: float | None = None
+        self._steps: list[float] = []
         self._epoch = 0
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Start the epoch clock."""
         self._epoch = epoch
         self._epoch_started = time.monotonic()
+        self._step_ended = None
+        self._steps = []
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        """Stop at once on a NaN/inf loss or when the deadline has passed."""
+        """Time the step; stop at once on a NaN/inf loss or when the deadline has passed."""
+        now = time.monotonic()
+        # The epoch's first step also starts its input pipeline, so it is not timed.
+        if self._step_ended is not None:
+            self._steps.append(now - self._step_ended)
+        self._step_ended = now
         loss = None if logs is None else logs.get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             hint = (
@@ -52,7 +62,7 @@ class TrialMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             self._stop(
                 "nan", f"loss became {float(loss)} at epoch {self._epoch + 1}, batch {batch + 1}{hint}"
             )
-        elif self.deadline is not None and time.monotonic() >= self.deadline:
+        elif self.deadline is not None and now >= self.deadline:
             self._stop("deadline", f"stopped at the time budget during epoch {self._epoch + 1}")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -67,6 +77,7 @@ class TrialMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             val_loss=_optional(logs.get("val_loss")),
             val_accuracy=_optional(logs.get("val_accuracy")),
             seconds=time.monotonic() - self._epoch_started,
+            step_seconds=statistics.median(self._steps) if self._steps else 0.0,
         )
         self.curve.append(record)
         if not math.isfinite(record.loss):

@@ -6,6 +6,7 @@ import pytest
 
 import autocnn.training
 from autocnn._fidelity import retrain_epoch_seconds, retrain_epochs_within, trial_dataset
+from autocnn.config import TrialConfig
 from autocnn.data import load_dataset
 from autocnn.errors import ConfigError
 from autocnn.records import EpochRecord, TrialRecord
@@ -26,11 +27,13 @@ def test_trials_train_on_the_fraction_and_the_retrain_on_everything_for_retrain_
     write_space, workdir, monkeypatch
 ):
     seen: list[tuple[int, int, bool]] = []
+    step_seconds: list[tuple[float, float]] = []
     real_fit = autocnn.training.fit_config
 
     def recording_fit(config, dataset, *args, **kwargs):
         result = real_fit(config, dataset, *args, **kwargs)
         seen.append((len(dataset.x_train), len(result.curve), bool(kwargs.get("final"))))
+        step_seconds.extend((epoch.step_seconds, epoch.seconds) for epoch in result.curve)
         return result
 
     monkeypatch.setattr(autocnn.training, "fit_config", recording_fit)
@@ -44,6 +47,10 @@ def test_trials_train_on_the_fraction_and_the_retrain_on_everything_for_retrain_
     assert {epochs for _, epochs, _ in trials} == {1}
     assert retrain == (len(full.x_train), 3, True)  # fit_config adds the validation split itself
     assert study.final is not None and study.final.epochs == 3
+    # Every epoch times its median training step (the retrain estimate's unit), a fraction of the epoch.
+    assert len(step_seconds) == 5 and all(0 < step < epoch / 2 for step, epoch in step_seconds), step_seconds
+    stored = [epoch for trial in study.trials() for epoch in trial.curve]
+    assert len(stored) == 2 and all(0 < epoch.step_seconds < epoch.seconds for epoch in stored)
 
 
 def test_the_trial_subset_is_stratified_and_keeps_validation_and_test_whole():
@@ -79,6 +86,20 @@ def test_the_retrain_is_cut_to_the_remaining_budget():
     assert retrain_epochs_within(30, epoch_seconds=seconds, remaining_s=1.0) == 1
     assert retrain_epochs_within(5, epoch_seconds=seconds, remaining_s=10_000.0) == 5
     assert retrain_epochs_within(30, epoch_seconds=seconds, remaining_s=None) == 30
+
+
+def test_the_retrain_estimate_counts_training_steps_not_validation_or_pipeline_starts():
+    full = load_dataset("digits", validation_fraction=0.1, seed=0)
+    part = trial_dataset(full, load_space_settings(trial_train_fraction=0.5), seed=0)
+    config = TrialConfig.from_dict({"training": {"batch_size": 32}})
+    # Epochs of 3 s whose steps of 32 images took 0.05 s each: the rest went to validation and set-up.
+    epochs = tuple(
+        EpochRecord(epoch=index, loss=1.0, accuracy=0.5, val_accuracy=0.5, seconds=3.0, step_seconds=0.05)
+        for index in (1, 2, 3)
+    )
+    best = TrialRecord(number=0, status="complete", config=config, curve=epochs)
+    seconds = retrain_epoch_seconds(best, trial_data=part, full_data=full)
+    assert seconds == pytest.approx(0.05 / 32 * (len(full.x_train) + len(full.x_val)) * 1.05)
 
 
 def timed_trial(number: int, *, flops: float | None, seconds: list[float]) -> TrialRecord:

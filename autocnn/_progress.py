@@ -102,6 +102,10 @@ class ConsoleProgress(SearchCallback):
             text.append(f"  best {self.best:.4f}", style="bold")
         self.console.print(text)
 
+    def on_trials_end(self, reason: str) -> None:
+        """Say why the search starts no other trial."""
+        self.console.print(f"no more trials: {reason}", style="dim")
+
     def on_retrain_start(self, number: int, config: TrialConfig, *, epochs: int) -> None:
         """Say that the winner is being retrained."""
         self.console.print(f"retraining trial #{number} on train + validation for {epochs} epochs ...")

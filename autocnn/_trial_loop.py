@@ -55,6 +55,25 @@ class _LoopState:
     trials_run: int = 0
 
 
+@dataclass(frozen=True)
+class _RetrainPlan:
+    """The final retrain the search keeps time for: its planned epochs and their estimated length."""
+
+    epochs: int
+    epoch_seconds: float
+
+    @property
+    def seconds(self) -> float:
+        """Return the retrain's estimated length."""
+        return self.epochs * self.epoch_seconds
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 90:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
 class _Heartbeat:
     """Records a heartbeat for a running trial so other workers can fail it if this process dies."""
 
@@ -129,23 +148,30 @@ class TrialLoop:
             if trials_limit is not None:
                 finished, running = self._trial_counts()
                 if finished >= trials_limit or (finished + running >= trials_limit and not self._heartbeats):
-                    return "done"
+                    return self._end(f"the study has its {trials_limit} trials")
                 if finished + running >= trials_limit:
                     # Other workers' trials will reach the count; wait for them rather than exit,
                     # since one of them may be lost and retried (its retry then needs a worker).
                     if deadline is not None and time.monotonic() >= deadline:
-                        return "done"
+                        return self._end("the time budget is spent")
                     time.sleep(WAIT_FOR_OTHERS_S)
                     continue
             if self.backend.exhausted(self.optuna_study):
-                return "done"
-            if deadline is not None and not self._time_for_another(deadline, retrain=retrain):
-                return "done"
+                return self._end("the search space has no untried configuration left")
+            if deadline is not None:
+                out_of_time = self._out_of_time(deadline, retrain=retrain)
+                if out_of_time is not None:
+                    return self._end(out_of_time)
             if recycle_after is not None and self.state.trials_run >= recycle_after:
                 return "recycle"
             if max_rss_mb is not None and self.state.trials_run > 0 and rss_mb() > max_rss_mb:
                 return "recycle"
             self._run_one(deadline)
+
+    def _end(self, reason: str) -> str:
+        for callback in self.callbacks:
+            callback.on_trials_end(reason)
+        return "done"
 
     def _trial_counts(self) -> tuple[int, int]:
         """Return (finished trials that count, trials other workers are running).
@@ -157,27 +183,41 @@ class TrialLoop:
         statuses = [status_of(trial) for trial in trials if trial.number not in replaced]
         return sum(status in COUNTED_STATUSES for status in statuses), statuses.count("running")
 
-    def _time_for_another(self, deadline: float, *, retrain: bool) -> bool:
+    def _out_of_time(self, deadline: float, *, retrain: bool) -> str | None:
+        """Return why no other trial fits before ``deadline`` (and the retrain it keeps time for), or None."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return False
+            return "the time budget is spent"
         estimate = statistics.median(self.state.trial_seconds) if self.state.trial_seconds else 0.0
-        reserve = self._retrain_estimate() if retrain else 0.0
-        return remaining > estimate + reserve
+        reserve = self._retrain_estimate() if retrain else None
+        if remaining > estimate + (reserve.seconds if reserve else 0.0):
+            return None
+        trial = f"another trial (about {_span(estimate)} each)"
+        if reserve is None:
+            return f"the {_span(remaining)} left are too short for {trial}"
+        retrain_text = f"the final retrain's {reserve.epochs} epochs of about {_span(reserve.epoch_seconds)}"
+        if reserve.seconds < remaining:
+            return f"the {_span(remaining)} left hold {retrain_text} but not {trial}"
+        return (
+            f"{retrain_text} need {_span(reserve.seconds)}, more than the {_span(remaining)} left, so "
+            "the retrain gets the epochs that fit; lower search.retrain_epochs or raise the timeout for more trials"
+        )
 
-    def _retrain_estimate(self) -> float:
+    def _retrain_estimate(self) -> _RetrainPlan | None:
         try:
             best = self.study.best_trial
         except SearchError:
-            return 0.0
+            return None
         if best.config is None:
-            return 0.0
+            return None
         epoch_seconds = retrain_epoch_seconds(
             best, trials=self.study.trials(), trial_data=self.dataset, full_data=self.full_dataset
         )
         if epoch_seconds is None:
-            return 0.0
-        return epoch_seconds * planned_retrain_epochs(self.space.search, best.config)
+            return None
+        return _RetrainPlan(
+            epochs=planned_retrain_epochs(self.space.search, best.config), epoch_seconds=epoch_seconds
+        )
 
     def _run_one(self, deadline: float | None) -> None:
         trial = self.optuna_study.ask()

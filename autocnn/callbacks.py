@@ -62,6 +62,9 @@ class SearchCallback:
     def on_trial_end(self, record: TrialRecord, *, model: keras.Model | None = None) -> None:
         """Handle a trial that ended, whatever its status (complete, pruned, failed, rejected, ...)."""
 
+    def on_trials_end(self, reason: str) -> None:
+        """Handle the end of the trials of this process; ``reason`` says, in a sentence, why no other starts."""
+
     def on_retrain_start(self, number: int, config: TrialConfig, *, epochs: int) -> None:
         """Handle the start of the final retrain of the best configuration on train + validation."""
 

@@ -100,6 +100,7 @@ def test_search_prints_a_ranked_table_and_the_test_accuracy(tiny_space, workdir)
     final = study.final
     assert f"test accuracy {final.test_accuracy:.4f}" in result.stdout
     assert "top trials of study 'tiny_digits'" in result.stdout
+    assert "no more trials: the study has its 2 trials" in result.stdout
     assert str(final.model_path) in result.stdout
     assert Path(final.model_path).is_file()
     assert (

@@ -68,6 +68,12 @@ class _RetrainPlan:
         return self.epochs * self.epoch_seconds
 
 
+def _span(seconds: float) -> str:
+    if seconds >= 90:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
 class _Heartbeat:
     """Records a heartbeat for a running trial so other workers can fail it if this process dies."""
 
@@ -186,21 +192,15 @@ class TrialLoop:
         reserve = self._retrain_estimate() if retrain else None
         if remaining > estimate + (reserve.seconds if reserve else 0.0):
             return None
-        # Imported here, once per search: the report package loads matplotlib.
-        from autocnn.reporting._format import format_seconds
-
-        trial = f"another trial (about {format_seconds(estimate)} each)"
+        trial = f"another trial (about {_span(estimate)} each)"
         if reserve is None:
-            return f"the {format_seconds(remaining)} left are too short for {trial}"
-        retrain_text = (
-            f"the final retrain's {reserve.epochs} epochs of about {format_seconds(reserve.epoch_seconds)}"
-        )
+            return f"the {_span(remaining)} left are too short for {trial}"
+        retrain_text = f"the final retrain's {reserve.epochs} epochs of about {_span(reserve.epoch_seconds)}"
         if reserve.seconds < remaining:
-            return f"the {format_seconds(remaining)} left hold {retrain_text} but not {trial}"
+            return f"the {_span(remaining)} left hold {retrain_text} but not {trial}"
         return (
-            f"{retrain_text} need {format_seconds(reserve.seconds)}, more than the "
-            f"{format_seconds(remaining)} left, so the retrain gets the epochs that fit; "
-            "lower search.retrain_epochs or raise the timeout for more trials"
+            f"{retrain_text} need {_span(reserve.seconds)}, more than the {_span(remaining)} left, so "
+            "the retrain gets the epochs that fit; lower search.retrain_epochs or raise the timeout for more trials"
         )
 
     def _retrain_estimate(self) -> _RetrainPlan | None:

@@ -8,14 +8,6 @@ from autocnn.callbacks import SearchCallback
 from autocnn.search import search
 from tests.search.conftest import TINY_SPACE
 
-DURATION = r"(?:[\d.]+ s|\d+ min \d+ s)"
-
-
-def seconds_of(text: str) -> float:
-    """Read back a duration as the report writes it: ``0.8 s``, ``42 s`` or ``3 min 05 s``."""
-    minutes = re.fullmatch(r"(\d+) min (\d+) s", text)
-    return int(minutes[1]) * 60 + int(minutes[2]) if minutes else float(text.removesuffix(" s"))
-
 
 class EndReasons(SearchCallback):
     """Keeps the reasons the search gives for starting no other trial."""
@@ -48,13 +40,14 @@ def test_a_retrain_longer_than_the_budget_stops_the_trials_and_says_how_to_get_m
     assert len(ends.reasons) == 1
     reason = ends.reasons[0]
     match = re.fullmatch(
-        rf"the final retrain's 1000 epochs of about {DURATION} need ({DURATION}), "
-        rf"more than the ({DURATION}) left, so the retrain gets the epochs that fit; "
+        r"the final retrain's 1000 epochs of about [\d.]+ (?:min|s) need ([\d.]+) (min|s), "
+        r"more than the ([\d.]+) (min|s) left, so the retrain gets the epochs that fit; "
         r"lower search.retrain_epochs or raise the timeout for more trials",
         reason,
     )
     assert match, reason
-    needed, left = seconds_of(match[1]), seconds_of(match[2])
+    needed = float(match[1]) * (60 if match[2] == "min" else 1)
+    left = float(match[3]) * (60 if match[4] == "min" else 1)
     assert needed > left and left <= 20
     # It stopped at the first trial whose winner's retrain did not fit, and the retrain was cut to the time left.
     assert len([trial for trial in study.trials() if trial.status == "complete"]) < 50

@@ -317,6 +317,7 @@ class TrialLoop:
                     seed=self.seed + trial.number,
                     initial_weights=proposal.initial_weights,
                     initial_epoch=proposal.initial_epoch,
+                    save_weights_to=self.backend.weights_path(trial),
                 )
             except KeyboardInterrupt:
                 raise
@@ -331,10 +332,6 @@ class TrialLoop:
             break
         metrics.update(result.metrics)
         metrics["train_time"] = result.train_seconds
-        weights_path = self.backend.weights_path(trial)
-        if weights_path is not None and result.stop_reason in ("completed", "pruned"):
-            weights_path.parent.mkdir(parents=True, exist_ok=True)
-            result.model.save_weights(weights_path)
         metrics["epochs"] = float(len(result.curve))
         if attempt_config is not config:
             metrics["batch_size_used"] = float(attempt_config.training.batch_size)

@@ -7,6 +7,7 @@ from typing import Any
 import keras
 
 from autocnn.config import TrialConfig
+from autocnn.model._batch_norm import FusedBatchNormalization
 from autocnn.model._shapes import analyze_architecture
 
 # Keras' default (0.99) leaves the moving statistics far from the data's after the few hundred
@@ -15,12 +16,18 @@ BATCH_NORM_MOMENTUM = 0.9
 
 
 def build_model(
-    config: TrialConfig, *, input_shape: tuple[int, int, int], num_classes: int
+    config: TrialConfig,
+    *,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    fused_batch_norm: bool = False,
 ) -> keras.Sequential:
     """Build the (uncompiled) Sequential CNN a configuration describes.
 
     The configuration is checked first (:func:`analyze_architecture`), so an invalid one raises
     InvalidArchitectureError with the reason instead of failing inside Keras.
+    ``fused_batch_norm=True`` uses :class:`FusedBatchNormalization` (faster training, same
+    results); :func:`with_keras_batch_norm` turns such a model back into stock Keras layers.
 
     Example:
         >>> from autocnn.config import TrialConfig
@@ -37,6 +44,7 @@ def build_model(
         if training.l1 > 0 or training.l2 > 0
         else None
     )
+    batch_norm_class = FusedBatchNormalization if fused_batch_norm else keras.layers.BatchNormalization
     layers: list[keras.layers.Layer] = []
     for number, block in enumerate(config.model.blocks, start=1):
         for conv in range(1, block.convs + 1):
@@ -55,7 +63,7 @@ def build_model(
             )
             if block.batch_norm:
                 layers.append(
-                    keras.layers.BatchNormalization(
+                    batch_norm_class(
                         momentum=BATCH_NORM_MOMENTUM, name=f"block{number}_bn{conv}", dtype=dtype
                     )
                 )

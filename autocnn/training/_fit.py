@@ -6,13 +6,14 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
 from autocnn.config import TrialConfig
-from autocnn.model import build_model
+from autocnn.model import build_model, with_keras_batch_norm
 from autocnn.records import EpochRecord
 from autocnn.training._compile import compile_for_training
 from autocnn.training._monitor import StopDecision, TrialMonitor
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class FitResult:
-    """What a training run produced: the model, its curve, why it stopped and how long it took."""
+    """What a training run produced: the model, its curve, why it stopped and how long it took.
+
+    ``model`` is compiled and holds stock Keras layers only, whatever trained it.
+    """
 
     model: keras.Model
     curve: list[EpochRecord]
@@ -45,19 +49,24 @@ def fit_config(
     verbose: int = 0,
     initial_weights: str | None = None,
     initial_epoch: int = 0,
+    save_weights_to: Path | None = None,
 ) -> FitResult:
     """Train a network for ``config`` on ``dataset``.
 
     A search trial trains on the training split and validates on the validation split after
     every epoch. ``final=True`` trains on train + validation (no validation) for the final model.
-    ``initial_weights`` and ``initial_epoch`` continue an earlier run (Hyperband's rounds).
+    ``initial_weights`` and ``initial_epoch`` continue an earlier run (Hyperband's rounds) from
+    the weights and optimizer state that ``save_weights_to`` saved when a run completed or was
+    pruned. Batch normalisation trains with the fused kernel (:class:`FusedBatchNormalization`).
     """
     from autocnn.data import build_augmentation, make_pipeline
 
     epochs = int(epochs or config.training.epochs)
     training = config.training
     keras.utils.set_random_seed(seed)
-    model = build_model(config, input_shape=dataset.input_shape, num_classes=dataset.num_classes)
+    model = build_model(
+        config, input_shape=dataset.input_shape, num_classes=dataset.num_classes, fused_batch_norm=True
+    )
     if final:
         x_train = np.concatenate([dataset.x_train, dataset.x_val])
         y_train = np.concatenate([dataset.y_train, dataset.y_val])
@@ -75,9 +84,13 @@ def fit_config(
         )
     )
     steps_per_epoch = math.ceil(len(x_train) / training.batch_size)
-    compile_for_training(
-        model, training, num_classes=dataset.num_classes, steps_per_epoch=steps_per_epoch, epochs=epochs
-    )
+
+    def compile_model(target: keras.Model) -> None:
+        compile_for_training(
+            target, training, num_classes=dataset.num_classes, steps_per_epoch=steps_per_epoch, epochs=epochs
+        )
+
+    compile_model(model)
     if initial_weights is not None:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
@@ -94,8 +107,14 @@ def fit_config(
         shuffle=False,
     )
     train_seconds = time.monotonic() - started
+    if save_weights_to is not None and monitor.stop_reason in (None, "pruned"):
+        save_weights_to.parent.mkdir(parents=True, exist_ok=True)
+        model.save_weights(save_weights_to)
+    stock_model = with_keras_batch_norm(model)
+    if stock_model is not model:
+        compile_model(stock_model)
     result = FitResult(
-        model=model,
+        model=stock_model,
         curve=monitor.curve,
         stop_reason=monitor.stop_reason or "completed",
         message=monitor.message,

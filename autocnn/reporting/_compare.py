@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autocnn._format import format_metric, format_seconds, metric_label
 from autocnn.reporting._document import (
     Block,
     BulletList,
@@ -18,7 +19,6 @@ from autocnn.reporting._document import (
     code,
 )
 from autocnn.reporting._facts import StudyFacts, collect
-from autocnn.reporting._format import format_metric, format_seconds, metric_label
 from autocnn.reporting._html import render_html
 from autocnn.reporting._markdown import render_markdown
 from autocnn.reporting._plotting import FRONT_COLOR, TOP_COLORS, house_style, legend_below, new_figure, save

@@ -12,10 +12,10 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.ticker import MaxNLocator
 
+from autocnn._format import format_value, metric_label
 from autocnn.records import TrialRecord
 from autocnn.reporting._document import Figure
 from autocnn.reporting._facts import Scalar, StudyFacts, is_numeric, objective_value
-from autocnn.reporting._format import format_value, metric_label
 from autocnn.reporting._importance import Importances
 from autocnn.reporting._plotting import (
     FRONT_COLOR,

@@ -108,7 +108,7 @@ def frame_image(ax: Any) -> None:
 
 def count_axis(axis: Any) -> None:
     """Label a (log-scaled) axis of counts compactly: ``2 k``, ``10 k``, ``1.5 M``."""
-    from autocnn.reporting._format import format_si
+    from autocnn._format import format_si
 
     _log_labels(axis, format_si)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from autocnn._format import format_seconds, metric_label
 from autocnn.reporting._document import Align, Block, Cell, CodeBlock, Paragraph, Table
 from autocnn.reporting._facts import StudyFacts
-from autocnn.reporting._format import format_seconds, metric_label
 from autocnn.storage import mask_secrets
 
 

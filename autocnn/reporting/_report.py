@@ -7,10 +7,10 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autocnn._format import format_metric, format_seconds, metric_label
 from autocnn._version import __version__
 from autocnn.reporting._document import Block, BulletList, Document, Figure, Note, Paragraph, Section, code
 from autocnn.reporting._facts import Scalar, StudyFacts, collect, parameter_values
-from autocnn.reporting._format import format_metric, format_seconds, metric_label
 from autocnn.reporting._html import render_html
 from autocnn.reporting._importance import Importances, parameter_importances
 from autocnn.reporting._markdown import render_markdown

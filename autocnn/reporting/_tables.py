@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from autocnn._format import format_count, format_metric, format_seconds, format_si, metric_label
 from autocnn.records import TrialRecord
 from autocnn.reporting._document import Align, Cell, Table
 from autocnn.reporting._facts import StudyFacts, objective_value
-from autocnn.reporting._format import format_count, format_metric, format_seconds, format_si, metric_label
 
 OTHER_ORDER = ("running", "waiting", "interrupted", "pruned", "failed", "rejected")
 

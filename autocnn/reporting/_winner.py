@@ -10,6 +10,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from autocnn._format import (
+    format_count,
+    format_metric,
+    format_seconds,
+    format_si,
+    format_value,
+    metric_label,
+)
 from autocnn.errors import AutoCNNError
 from autocnn.records import TrialRecord
 from autocnn.reporting._document import (
@@ -23,14 +31,6 @@ from autocnn.reporting._document import (
     code,
 )
 from autocnn.reporting._facts import Scalar, StudyFacts, is_numeric, objective_value
-from autocnn.reporting._format import (
-    format_count,
-    format_metric,
-    format_seconds,
-    format_si,
-    format_value,
-    metric_label,
-)
 from autocnn.reporting._importance import Importances
 from autocnn.reporting._plotting import WINNER_COLOR, ellipsize, frame_image, house_style, new_figure, save
 

@@ -1,4 +1,4 @@
-"""Number, size and duration formatting shared by the tables, plots and texts of the report."""
+"""Number, size and duration formatting shared by the report, the console and the search's messages."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from autocnn._fidelity import planned_retrain_epochs, retrain_epoch_seconds, trial_dataset
+from autocnn._format import format_seconds
 from autocnn._study_setup import fail_stale_trials
 from autocnn._system import rss_mb, worker_id
 from autocnn.backends import Backend, Proposal
@@ -66,12 +67,6 @@ class _RetrainPlan:
     def seconds(self) -> float:
         """Return the retrain's estimated length."""
         return self.epochs * self.epoch_seconds
-
-
-def _span(seconds: float) -> str:
-    if seconds >= 90:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
 class _Heartbeat:
@@ -132,6 +127,7 @@ class TrialLoop:
         from optuna.storages._heartbeat import is_heartbeat_enabled
 
         self._heartbeats = is_heartbeat_enabled(self.optuna_study._storage)
+        self._budget_s = 0.0
 
     def run(
         self,
@@ -139,10 +135,16 @@ class TrialLoop:
         trials_limit: int | None,
         deadline: float | None,
         retrain: bool,
+        budget_s: float | None = None,
         recycle_after: int | None = None,
         max_rss_mb: float | None = None,
     ) -> str:
-        """Run trials until a limit says stop; return ``"done"`` or ``"recycle"`` (worker should restart)."""
+        """Run trials until a limit says stop; return ``"done"`` or ``"recycle"`` (worker should restart).
+
+        ``budget_s`` is the length of the time budget that ends at ``deadline`` (default: from now).
+        """
+        if deadline is not None:
+            self._budget_s = budget_s if budget_s is not None else deadline - time.monotonic()
         while True:
             fail_stale_trials(self.optuna_study)
             if trials_limit is not None:
@@ -184,23 +186,39 @@ class TrialLoop:
         return sum(status in COUNTED_STATUSES for status in statuses), statuses.count("running")
 
     def _out_of_time(self, deadline: float, *, retrain: bool) -> str | None:
-        """Return why no other trial fits before ``deadline`` (and the retrain it keeps time for), or None."""
+        """Return why no other trial fits before ``deadline`` (and the retrain it keeps time for), or None.
+
+        The time kept for the retrain is its estimate, at most ``search.retrain_share`` of this
+        run's budget: trials always get the rest, and a longer retrain is cut to its share.
+        """
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return "the time budget is spent"
         estimate = statistics.median(self.state.trial_seconds) if self.state.trial_seconds else 0.0
         reserve = self._retrain_estimate() if retrain else None
-        if remaining > estimate + (reserve.seconds if reserve else 0.0):
+        share = self.space.search.retrain_share
+        kept = 0.0 if reserve is None else min(reserve.seconds, share * self._budget_s)
+        if remaining > estimate + kept:
             return None
-        trial = f"another trial (about {_span(estimate)} each)"
+        trial = f"another trial (about {format_seconds(estimate)} each)"
         if reserve is None:
-            return f"the {_span(remaining)} left are too short for {trial}"
-        retrain_text = f"the final retrain's {reserve.epochs} epochs of about {_span(reserve.epoch_seconds)}"
+            return f"the {format_seconds(remaining)} left are too short for {trial}"
+        if kept < min(reserve.seconds, remaining):
+            return (
+                f"the final retrain keeps its share of the budget, {format_seconds(kept)} (search.retrain_share "
+                f"{share:g}); its {reserve.epochs} epochs of about {format_seconds(reserve.epoch_seconds)} need "
+                f"{format_seconds(reserve.seconds)}, so it gets the epochs that fit in the "
+                f"{format_seconds(remaining)} left"
+            )
+        retrain_text = (
+            f"the final retrain's {reserve.epochs} epochs of about {format_seconds(reserve.epoch_seconds)}"
+        )
         if reserve.seconds < remaining:
-            return f"the {_span(remaining)} left hold {retrain_text} but not {trial}"
+            return f"the {format_seconds(remaining)} left hold {retrain_text} but not {trial}"
         return (
-            f"{retrain_text} need {_span(reserve.seconds)}, more than the {_span(remaining)} left, so "
-            "the retrain gets the epochs that fit; lower search.retrain_epochs or raise the timeout for more trials"
+            f"{retrain_text} need {format_seconds(reserve.seconds)}, more than the "
+            f"{format_seconds(remaining)} left, so the retrain gets the epochs that fit; "
+            "lower search.retrain_epochs or raise the timeout for more trials"
         )
 
     def _retrain_estimate(self) -> _RetrainPlan | None:

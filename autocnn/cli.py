@@ -107,7 +107,8 @@ def spaces_show(
         )
         out.print(
             f"fidelity: trials train on {settings.trial_train_fraction:.0%} of the training split; "
-            f"the final retrain runs {retrain} on train + validation"
+            f"the final retrain runs {retrain} on train + validation, in at most "
+            f"{settings.retrain_share:.0%} of a time budget"
         )
     if space.seeds:
         out.print(

@@ -160,6 +160,7 @@ def search(
                 failures_limit=max_consecutive_failures or settings.max_consecutive_failures,
                 trials_limit=trials_limit,
                 deadline=deadline,
+                budget_s=timeout_s,
                 retrain=retrain,
                 recycle_after=recycle_after,
                 max_rss_mb=max_rss_mb,
@@ -244,7 +245,8 @@ def run_worker(
     result = Study(optuna_study, storage_url=existing.storage_url, workdir=Path(workdir))
     del command_line
     configure_gpus()
-    deadline = None if timeout is None else started + parse_timeout(timeout)
+    budget_s = None if timeout is None else parse_timeout(timeout)
+    deadline = None if budget_s is None else started + budget_s
     return _run_here(
         result,
         backend=chosen_backend,
@@ -257,6 +259,7 @@ def run_worker(
         failures_limit=search_space.search.max_consecutive_failures,
         trials_limit=max_trials if max_trials is not None else search_space.search.max_trials,
         deadline=deadline,
+        budget_s=budget_s,
         retrain=reserve_retrain,
         recycle_after=recycle_after,
         max_rss_mb=max_rss_mb,
@@ -290,6 +293,7 @@ def _run_here(
     failures_limit: int,
     trials_limit: int | None,
     deadline: float | None,
+    budget_s: float | None,
     retrain: bool,
     recycle_after: int | None,
     max_rss_mb: float | None,
@@ -310,6 +314,7 @@ def _run_here(
         return loop.run(
             trials_limit=trials_limit,
             deadline=deadline,
+            budget_s=budget_s,
             retrain=retrain,
             recycle_after=recycle_after,
             max_rss_mb=max_rss_mb,

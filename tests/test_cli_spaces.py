@@ -59,8 +59,8 @@ def test_show_states_the_fidelity_of_a_multi_fidelity_space():
     assert result.returncode == 0
     assert (
         f"fidelity: trials train on {settings.trial_train_fraction:.0%} of the training split; "
-        f"the final retrain runs {settings.retrain_epochs} epochs on train + validation"
-        in " ".join(result.stdout.split())
+        f"the final retrain runs {settings.retrain_epochs} epochs on train + validation, in at most "
+        f"{settings.retrain_share:.0%} of a time budget" in " ".join(result.stdout.split())
     )
 
 

@@ -195,6 +195,13 @@ class SearchSettings(BaseModel):
         description="epochs of the final retrain on train + validation (default: the best trial's own); "
         "cut to what fits in the time budget",
     )
+    retrain_share: float = Field(
+        0.75,
+        gt=0.0,
+        le=1.0,
+        description="the largest share of a time budget the search keeps for the final retrain; "
+        "trials always get the rest, and a longer retrain is cut to it",
+    )
 
     @field_validator("objective", mode="before")
     @classmethod

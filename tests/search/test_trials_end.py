@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from autocnn.callbacks import SearchCallback
 from autocnn.search import search
+from autocnn.study import Study
 from tests.search.conftest import TINY_SPACE
+
+DURATION = r"(?:[\d.]+ s|\d+ min \d+ s)"
+
+
+def seconds_of(text: str) -> float:
+    """Read back a duration as the search writes it: ``0.8 s``, ``42 s`` or ``3 min 05 s``."""
+    minutes = re.fullmatch(r"(\d+) min (\d+) s", text)
+    return int(minutes[1]) * 60 + int(minutes[2]) if minutes else float(text.removesuffix(" s"))
 
 
 class EndReasons(SearchCallback):
@@ -29,27 +40,50 @@ def test_the_trial_limit_is_the_reason(tiny_space, workdir):
     assert ends.reasons == ["the study has its 2 trials"]
 
 
-def test_a_retrain_longer_than_the_budget_stops_the_trials_and_says_how_to_get_more(tmp_path, workdir):
-    """Keeping time for the retrain is no silent loss of trials: the reason names the setting to change."""
+def long_retrain_search(tmp_path, workdir, *, share: float | None) -> tuple[EndReasons, Study]:
     space = tmp_path / "long_retrain.yaml"
-    space.write_text(TINY_SPACE.replace("  max_trials: 3\n", "  max_trials: 50\n  retrain_epochs: 1000\n"))
+    settings = "  max_trials: 50\n  retrain_epochs: 1000\n"
+    if share is not None:
+        settings += f"  retrain_share: {share}\n"
+    space.write_text(TINY_SPACE.replace("  max_trials: 3\n", settings))
     ends = EndReasons()
     study = search(
         space, dataset="digits", workdir=workdir, max_trials=50, timeout="20s", retrain=True, callbacks=[ends]
     )
     assert len(ends.reasons) == 1
-    reason = ends.reasons[0]
-    match = re.fullmatch(
-        r"the final retrain's 1000 epochs of about [\d.]+ (?:min|s) need ([\d.]+) (min|s), "
-        r"more than the ([\d.]+) (min|s) left, so the retrain gets the epochs that fit; "
-        r"lower search.retrain_epochs or raise the timeout for more trials",
-        reason,
-    )
-    assert match, reason
-    needed = float(match[1]) * (60 if match[2] == "min" else 1)
-    left = float(match[3]) * (60 if match[4] == "min" else 1)
-    assert needed > left and left <= 20
-    # It stopped at the first trial whose winner's retrain did not fit, and the retrain was cut to the time left.
-    assert len([trial for trial in study.trials() if trial.status == "complete"]) < 50
+    # The retrain was cut to the time left.
     assert ends.retrain_epochs and 1 <= ends.retrain_epochs[0] < 1000
     assert study.final is not None and 1 <= study.final.epochs <= ends.retrain_epochs[0]
+    return ends, study
+
+
+def test_a_retrain_longer_than_the_budget_stops_the_trials_and_says_how_to_get_more(tmp_path, workdir):
+    """Keeping time for the retrain is no silent loss of trials: the reason names the setting to change."""
+    ends, study = long_retrain_search(tmp_path, workdir, share=1.0)
+    match = re.fullmatch(
+        rf"the final retrain's 1000 epochs of about {DURATION} need ({DURATION}), "
+        rf"more than the ({DURATION}) left, so the retrain gets the epochs that fit; "
+        r"lower search.retrain_epochs or raise the timeout for more trials",
+        ends.reasons[0],
+    )
+    assert match, ends.reasons[0]
+    needed, left = seconds_of(match[1]), seconds_of(match[2])
+    assert needed > left and left <= 20
+    # It stopped at the first trial whose winner's retrain did not fit.
+    assert len([trial for trial in study.trials() if trial.status == "complete"]) < 50
+
+
+def test_trials_keep_their_share_of_the_budget_however_long_the_planned_retrain(tmp_path, workdir):
+    """With retrain_share 0.25, a 1000-epoch retrain leaves three quarters of the budget to trials."""
+    ends, study = long_retrain_search(tmp_path, workdir, share=0.25)
+    match = re.fullmatch(
+        rf"the final retrain keeps its share of the budget, ({DURATION}) \(search.retrain_share 0.25\); "
+        rf"its 1000 epochs of about {DURATION} need ({DURATION}), so it gets the epochs that fit "
+        rf"in the ({DURATION}) left",
+        ends.reasons[0],
+    )
+    assert match, ends.reasons[0]
+    kept, needed, left = (seconds_of(text) for text in match.groups())
+    assert kept == pytest.approx(5, abs=0.5) and needed > left and kept < left <= 20
+    # Without the share, the first trial's winner would have stopped the search (see the test above).
+    assert len([trial for trial in study.trials() if trial.status == "complete"]) >= 2

@@ -120,3 +120,13 @@ def test_fashion_mnist_budget_render_without_results_says_what_to_run(tmp_path):
     result = run_benchmark("fashion_mnist_budget.py", "--render", out=tmp_path, returncode=1)
     assert "no results with --subset 1.0" in result.stderr and "run the contenders first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_batch_norm_speed(tmp_path):
+    run_benchmark("batch_norm_speed.py", "--rounds", "1", "--steps", "6", "--size", "16", out=tmp_path)
+    results = json.loads((tmp_path / "batch_norm_speed.json").read_text())
+    rows = {row["variant"]: row for row in results["results"]}
+    assert set(rows) == {"fused BN (autocnn)", "Keras BN", "no BN"}
+    assert rows["Keras BN"]["ratio_vs_keras_bn"] == 1.0
+    assert all(row["step_ms_median"] > 0 and len(row["step_ms_per_round"]) == 1 for row in rows.values())
+    assert "| fused BN (autocnn) |" in (tmp_path / "batch_norm_speed.md").read_text()

@@ -222,14 +222,15 @@ class TrialLoop:
         )
 
     def _retrain_estimate(self) -> _RetrainPlan | None:
-        try:
-            best = self.study.best_trial
-        except SearchError:
+        trials = self.study.trials()
+        ranked = self.study.ranked(among=trials)
+        if not ranked:
             return None
+        best = ranked[0]
         if best.config is None:
             return None
         epoch_seconds = retrain_epoch_seconds(
-            best, trials=self.study.trials(), trial_data=self.dataset, full_data=self.full_dataset
+            best, trials=trials, trial_data=self.dataset, full_data=self.full_dataset
         )
         if epoch_seconds is None:
             return None

@@ -394,7 +394,8 @@ def _retrain_best(
     """
     from autocnn.training import compile_for_export, evaluate_model, fit_config
 
-    ranked = study.ranked()
+    trials = study.trials()
+    ranked = study.ranked(among=trials)
     if not ranked:
         return
     best = ranked[0]
@@ -404,7 +405,7 @@ def _retrain_best(
     config = best.config
     assert config is not None
     epoch_seconds = retrain_epoch_seconds(
-        best, trials=study.trials(), trial_data=trial_dataset(dataset, settings, seed=seed), full_data=dataset
+        best, trials=trials, trial_data=trial_dataset(dataset, settings, seed=seed), full_data=dataset
     )
     epochs = retrain_epochs_within(
         planned_retrain_epochs(settings, config),

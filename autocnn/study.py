@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -102,9 +103,13 @@ class Study:
         """Return every trial's record, in trial-number order."""
         return [record_from_trial(trial) for trial in self._study.get_trials(deepcopy=False)]
 
-    def ranked(self) -> list[TrialRecord]:
-        """Return completed trials, best first (multi-objective: Pareto rank, then first objective)."""
-        completed = [record for record in self.trials() if record.status in RANKED_STATUSES and record.values]
+    def ranked(self, *, among: Sequence[TrialRecord] | None = None) -> list[TrialRecord]:
+        """Return completed trials, best first (multi-objective: Pareto rank, then first objective).
+
+        ``among`` ranks records already read with :meth:`trials` instead of reading them again.
+        """
+        records = self.trials() if among is None else among
+        completed = [record for record in records if record.status in RANKED_STATUSES and record.values]
         objectives = self.objectives
         signs = [-1.0 if objective["direction"] == "maximize" else 1.0 for objective in objectives]
 

@@ -203,7 +203,7 @@ class TrialLoop:
         trial = f"another trial (about {format_seconds(estimate)} each)"
         if reserve is None:
             return f"the {format_seconds(remaining)} left are too short for {trial}"
-        if kept < min(reserve.seconds, remaining):
+        if share < 1 and kept < reserve.seconds:
             return (
                 f"the final retrain keeps its share of the budget, {format_seconds(kept)} (search.retrain_share "
                 f"{share:g}); its {reserve.epochs} epochs of about {format_seconds(reserve.epoch_seconds)} need "

@@ -139,6 +139,8 @@ def test_the_retrain_estimate_pools_the_epochs_of_similar_networks_by_flops():
         ("trial_train_fraction: 0", "search.trial_train_fraction"),
         ("trial_train_fraction: 1.5", "search.trial_train_fraction"),
         ("retrain_epochs: 0", "search.retrain_epochs"),
+        ("retrain_share: 0", "search.retrain_share: 0: input should be greater than 0"),
+        ("retrain_share: 1.5", "search.retrain_share: 1.5: input should be less than or equal to 1"),
     ],
 )
 def test_bad_fidelity_settings_name_the_entry(write_space, entry, message):

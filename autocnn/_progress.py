@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from autocnn._final_model import FinalSource
 from autocnn.callbacks import SearchCallback, SearchInfo
 from autocnn.config import TrialConfig
 from autocnn.records import EpochRecord, TrialRecord
@@ -110,10 +111,17 @@ class ConsoleProgress(SearchCallback):
         """Say that the winner is being retrained."""
         self.console.print(f"retraining trial #{number} on train + validation for {epochs} epochs ...")
 
+    def on_retrain_note(self, message: str) -> None:
+        """Say what happened to the retrain (it collapsed and is retried)."""
+        self.console.print(message, style="yellow")
+
     def on_retrain_end(self, final: FinalResult, *, model: keras.Model, example: Any) -> None:
-        """Print the test accuracy of the final model."""
+        """Print which model is kept, why when it is not the retrain as it is, and its test accuracy."""
+        if final.kept_reason:
+            self.console.print(f"final model: {final.kept_reason}", style="yellow")
+        kept = "" if final.kept is FinalSource.RETRAINED else f", {final.kept.description}"
         self.console.print(
-            f"final model (trial #{final.trial_number}): test accuracy {final.test_accuracy:.4f}, "
+            f"final model (trial #{final.trial_number}{kept}): test accuracy {final.test_accuracy:.4f}, "
             f"{final.epochs} epochs in {final.train_seconds:.1f}s"
         )
 

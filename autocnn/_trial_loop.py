@@ -43,6 +43,7 @@ COUNTED_STATUSES = ("complete", "pruned", "failed")
 MAX_CONSECUTIVE_REJECTIONS = 100
 FULL_COLLECT_EVERY = 10
 WAIT_FOR_OTHERS_S = 2.0
+KEPT_TRIAL_MODELS = 3
 
 
 @dataclass
@@ -276,11 +277,11 @@ class TrialLoop:
         self.state.trial_seconds.append(time.monotonic() - started)
         self.state.trials_run += 1
         values = self._values(metrics) if status == "complete" else None
-        if status == "complete" and model is not None:
-            self._keep_if_best(model, values)
         self._finish(
             trial, status=status, reason=reason, metrics=metrics, curve=curve, values=values, model=model
         )
+        if status == "complete" and model is not None:
+            self._keep_if_best(trial.number, model)
         del model
         release_memory(full=self.state.trials_run % FULL_COLLECT_EVERY == 0)
         if status == "failed":
@@ -367,22 +368,23 @@ class TrialLoop:
     def _values(self, metrics: dict[str, float]) -> tuple[float, ...]:
         return tuple(float(metrics[objective.metric]) for objective in self.objectives)
 
-    def _keep_if_best(self, model: Any, values: tuple[float, ...] | None) -> None:
-        """Save the best-so-far trial model, so that nothing finished is lost (single objective)."""
-        if values is None or len(values) != 1:
+    def _keep_if_best(self, number: int, model: Any) -> None:
+        """Save a completed trial's model while it ranks first: the final model's fallback, never lost.
+
+        The files of trials that dropped out of the top ``KEPT_TRIAL_MODELS`` are removed.
+        """
+        ranked = self.study.ranked()
+        if not ranked or ranked[0].number != number:
             return
-        maximize = self.objectives[0].direction == "maximize"
-        try:
-            study_best = float(self.optuna_study.best_value)
-        except ValueError:
-            study_best = None
-        if study_best is not None and (values[0] <= study_best if maximize else values[0] >= study_best):
-            return
-        path = self.study.directory / "best_trial_model.keras"
+        path = self.study.trial_model_path(number)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp.keras")
         model.save(temporary)
         os.replace(temporary, path)
+        keep = {self.study.trial_model_path(record.number) for record in ranked[:KEPT_TRIAL_MODELS]}
+        for other in path.parent.glob("trial_*.keras"):
+            if other not in keep:
+                other.unlink(missing_ok=True)
 
     def _finish(
         self,

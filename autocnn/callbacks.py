@@ -68,8 +68,11 @@ class SearchCallback:
     def on_retrain_start(self, number: int, config: TrialConfig, *, epochs: int) -> None:
         """Handle the start of the final retrain of the best configuration on train + validation."""
 
+    def on_retrain_note(self, message: str) -> None:
+        """Handle a sentence about the final retrain, e.g. that it diverged and is retried."""
+
     def on_retrain_end(self, final: FinalResult, *, model: keras.Model, example: Any) -> None:
-        """Handle the final model, trained, evaluated once on the test split and saved."""
+        """Handle the final model kept (see ``final.kept``), evaluated once on the test split and saved."""
 
     def on_search_end(self, study: Study, *, interrupted: bool = False, error: str | None = None) -> None:
         """Handle the end of the search, also after Ctrl-C or an error that stopped it."""

@@ -564,6 +564,9 @@ def _print_summary(result: Study) -> None:
     final = result.final
     if final is not None:
         out.print(f"best model (trial #{final.trial_number}): test accuracy {final.test_accuracy:.4f}")
+        out.print(f"  kept    {final.kept.description}")
+        if final.kept_reason:
+            out.print(f"  why     {final.kept_reason}")
         out.print(f"  model   {final.model_path}")
         out.print(f"  config  {final.config_path}")
     out.print(f"  study   {result.name} in {summary['storage']}")

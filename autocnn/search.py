@@ -13,6 +13,7 @@ from autocnn._fidelity import (
     retrain_epochs_within,
     trial_dataset,
 )
+from autocnn._final_model import retrain_guarded
 from autocnn._study_setup import append_run, fail_dead_local_trials, open_study
 from autocnn._system import configure_gpus, package_versions
 from autocnn._trial_loop import TrialLoop, release_memory
@@ -388,11 +389,12 @@ def _retrain_best(
     seed: int,
     deadline: float | None,
 ) -> None:
-    """Retrain the best configuration on train + validation, evaluate it once on test, save it.
+    """Retrain the best configuration, keep it only if it holds up, evaluate the kept model once on test, save it.
 
-    It trains for ``retrain_epochs`` (else the trial's epochs), cut to what fits before ``deadline``.
+    It trains for ``retrain_epochs`` (else the trial's epochs), cut to what fits before ``deadline``,
+    watched and judged by :func:`retrain_guarded`.
     """
-    from autocnn.training import compile_for_export, evaluate_model, fit_config
+    from autocnn.training import compile_for_export, evaluate_model
 
     trials = study.trials()
     ranked = study.ranked(among=trials)
@@ -414,33 +416,47 @@ def _retrain_best(
     )
     for callback in callbacks:
         callback.on_retrain_start(best.number, config, epochs=epochs)
+
+    def say(message: str) -> None:
+        for callback in callbacks:
+            callback.on_retrain_note(message)
+
     # The budget bounds the retrain too: cut at the deadline, it keeps the weights it has reached.
-    result = fit_config(config, dataset, epochs=epochs, final=True, seed=seed, deadline=deadline)
-    if result.stop_reason not in ("completed", "deadline"):
-        raise SearchError(
-            f"the final retrain of trial {best.number} stopped: {result.message}; the trials are kept, "
-            f"and the best trial's own model is in {study.directory}"
-        )
-    test = evaluate_model(result.model, dataset.x_test, dataset.y_test)
+    kept = retrain_guarded(
+        best,
+        dataset,
+        trial_model_path=study.trial_model_path(best.number),
+        epochs=epochs,
+        deadline=deadline,
+        seed=seed,
+        say=say,
+    )
+    compile_for_export(kept.model)
+    test = evaluate_model(kept.model, dataset.x_test, dataset.y_test)
     directory = study.directory
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / "best_model.keras"
     config_path = directory / "best_config.json"
-    compile_for_export(result.model)
-    result.model.save(model_path)
-    write_json(config_path, config.to_dict())
+    kept.model.save(model_path)
+    write_json(config_path, kept.config.to_dict())
     final = FinalResult(
         trial_number=best.number,
-        config=config,
+        config=kept.config,
         test_accuracy=test["accuracy"],
         test_loss=test["loss"],
-        epochs=len(result.curve),
-        train_seconds=result.train_seconds,
+        epochs=kept.epochs,
+        train_seconds=kept.train_seconds,
         model_path=str(model_path.resolve()),
         config_path=str(config_path.resolve()),
+        kept=kept.source,
+        kept_reason=kept.reason,
+        guard_images=kept.guard.images,
+        guard_accuracy=kept.guard.kept,
+        retrain_guard_accuracy=kept.guard.retrained,
+        trial_guard_accuracy=kept.guard.trial,
     )
     study.optuna_study.set_user_attr(FINAL_ATTR, final.to_dict())
     for callback in callbacks:
-        callback.on_retrain_end(final, model=result.model, example=dataset.x_test[:8])
-    del result
+        callback.on_retrain_end(final, model=kept.model, example=dataset.x_test[:8])
+    del kept
     release_memory()

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from autocnn._final_model import FinalSource
 from autocnn.config import TrialConfig
 from autocnn.errors import ConfigError, SearchError
 from autocnn.records import TrialRecord, record_from_trial
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 STUDY_ATTR = "autocnn"
 FINAL_ATTR = "final"
+TRIAL_MODELS_DIR = "trial_models"
 RANKED_STATUSES = ("complete",)
 
 
@@ -38,17 +40,36 @@ class FinalResult:
     train_seconds: float
     model_path: str
     config_path: str
+    kept: FinalSource = FinalSource.RETRAINED
+    kept_reason: str = ""  # why the kept model is not the retrain as it is; "" when it is
+    guard_images: int = 0  # validation images held back from the retrain to judge it
+    guard_accuracy: float | None = None  # the kept model's accuracy on them
+    retrain_guard_accuracy: float | None = None
+    trial_guard_accuracy: float | None = None  # the trial's own model's, when it was saved
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
         data = asdict(self)
         data["config"] = self.config.to_dict()
+        data["kept"] = self.kept.value
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FinalResult:
         """Read a dict made by :meth:`to_dict`."""
-        return cls(**{**data, "config": TrialConfig.from_dict(data["config"])})
+        return cls(
+            **{
+                **data,
+                "config": TrialConfig.from_dict(data["config"]),
+                "kept": FinalSource(data.get("kept", FinalSource.RETRAINED.value)),
+            }
+        )
+
+    @property
+    def kept_summary(self) -> str:
+        """Return a sentence on which model is kept and why, for summaries and cards."""
+        text = f"trial #{self.trial_number}'s {self.kept.description}"
+        return f"{text}: {self.kept_reason}" if self.kept_reason else text
 
 
 class Study:
@@ -143,13 +164,18 @@ class Study:
         assert config is not None
         return config
 
+    def trial_model_path(self, number: int) -> Path:
+        """Return where trial ``number``'s own trained model is saved (the search keeps the top few)."""
+        return self.directory / TRIAL_MODELS_DIR / f"trial_{number}.keras"
+
     def best_model(self) -> keras.Model:
-        """Load the retrained best model (or the best trial's model when the search did not retrain)."""
+        """Load the final model the search kept (or the best trial's own model when it did not retrain)."""
         import keras
 
         final = self.final
         candidates = [Path(final.model_path)] if final is not None else []
-        candidates.append(self.directory / "best_trial_model.keras")
+        if self.ranked():
+            candidates.append(self.trial_model_path(self.best_trial.number))
         for path in candidates:
             if path.exists():
                 return keras.models.load_model(path, compile=False)

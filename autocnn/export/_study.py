@@ -183,13 +183,10 @@ def _choose_model(
         return (
             record,
             model,
-            (
-                f"trial {number}'s configuration (the best of study {study.name!r}) retrained on train + "
-                "validation by the search"
-            ),
+            f"the final model the search kept for study {study.name!r}: {final.kept_summary}",
             None,
         )
-    best_file = study.directory / "best_trial_model.keras"
+    best_file = study.trial_model_path(number)
     if not has_final and number == study.best_trial.number and best_file.exists():
         model = keras.models.load_model(best_file, compile=False)
         return (
@@ -218,7 +215,8 @@ def _choose_model(
 def _retrain(
     study: Study, record: TrialRecord, *, data: Dataset, seed: int, say: Callable[[str], None]
 ) -> tuple[TrialRecord, keras.Model, str, dict[str, Any]]:
-    from autocnn.training import compile_for_export, fit_config
+    from autocnn._final_model import FinalSource, retrain_guarded
+    from autocnn.training import compile_for_export
 
     config = record.config
     assert config is not None
@@ -230,23 +228,41 @@ def _retrain(
         f"images, {epochs} epochs, seed {seed})"
     )
     started = time.monotonic()
-    result = fit_config(config, data, final=True, seed=seed)
-    if result.stop_reason != "completed":
-        raise ExportError(f"retraining trial {record.number} stopped: {result.message}")
-    compile_for_export(result.model)
+    kept = retrain_guarded(
+        record,
+        data,
+        trial_model_path=study.trial_model_path(record.number),
+        epochs=epochs,
+        deadline=None,
+        seed=seed,
+        say=say,
+    )
+    if not kept.acceptable:
+        raise ExportError(
+            f"retraining trial {record.number} did not hold up: {kept.reason}; nothing was exported. Export "
+            "the study's final model (no --trial) or another trial"
+        )
+    if kept.reason:
+        say(kept.reason)
+    compile_for_export(kept.model)
     seconds = time.monotonic() - started
     say(f"retrained trial {record.number} in {seconds:.1f} s")
     source = (
-        f"trial {record.number}'s configuration of study {study.name!r}, retrained for this export on train "
-        f"+ validation with seed {seed} (the search keeps only the best trial's model, trial {best})"
+        f"trial {record.number}'s configuration of study {study.name!r}, {kept.source.description}, "
+        f"retrained for this export with seed {seed} (the search keeps only the best trial's model, trial {best})"
     )
+    if kept.reason:
+        source += f"; {kept.reason}"
     training = {
-        "epochs": len(result.curve),
+        "epochs": kept.epochs,
         "seconds": round(seconds, 2),
         "seed": seed,
-        "data": "train + validation",
+        "data": FinalSource.TRIAL_MODEL.description
+        if kept.source is FinalSource.TRIAL_MODEL
+        else (f"train + validation less {kept.guard.images} held-back images"),
+        "held_back_accuracy": round(kept.guard.kept, 4),
     }
-    return record, result.model, source, training
+    return record, kept.model, source, training
 
 
 def _metrics(

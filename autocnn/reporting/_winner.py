@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from autocnn._final_model import FinalSource
 from autocnn._format import (
     format_count,
     format_metric,
@@ -36,7 +37,7 @@ from autocnn.reporting._plotting import WINNER_COLOR, ellipsize, frame_image, ho
 
 if TYPE_CHECKING:
     from autocnn.data import Dataset
-    from autocnn.study import Study
+    from autocnn.study import FinalResult, Study
 
 
 @dataclass(frozen=True)
@@ -144,16 +145,40 @@ def why_bullets(facts: StudyFacts, importances: Importances, values: dict[str, l
         )
     final = facts.final
     if final is not None and final.trial_number == best.number:
-        bullets.append(
-            f"Retrained on the training and validation data for {final.epochs} epochs "
-            f"({format_seconds(final.train_seconds)}), it scored test accuracy {final.test_accuracy:.4f}"
-            + (
-                f" (validation accuracy in the search: {best.val_accuracy:.4f})."
-                if best.val_accuracy is not None
-                else "."
-            )
+        searched = (
+            f" (validation accuracy in the search: {best.val_accuracy:.4f})"
+            if best.val_accuracy is not None
+            else ""
         )
+        if final.kept is FinalSource.TRIAL_MODEL:
+            bullets.append(
+                f"The final retrain did not hold up, so the final model is {final.kept.description}: "
+                f"{final.kept_reason}. It scored test accuracy {final.test_accuracy:.4f}{searched}."
+            )
+        else:
+            bullets.append(
+                f"The final model, {final.kept.description} for {final.epochs} epochs "
+                f"({format_seconds(final.train_seconds)}), scored test accuracy {final.test_accuracy:.4f}{searched}."
+            )
+            if final.guard_images:
+                bullets.append(_guard_sentence(final))
     return bullets
+
+
+def _guard_sentence(final: FinalResult) -> str:
+    """Return how the retrain was checked on the validation images it did not train on."""
+    if final.kept_reason:
+        return f"It was checked on {final.guard_images} held-back validation images: {final.kept_reason}."
+    trial = (
+        f", the trial's own model {final.trial_guard_accuracy:.4f}"
+        if final.trial_guard_accuracy is not None
+        else ""
+    )
+    accuracy = "n/a" if final.guard_accuracy is None else f"{final.guard_accuracy:.4f}"
+    return (
+        f"Checked on {final.guard_images} validation images held back from the retrain, it scored {accuracy}"
+        f"{trial}, so the retrain was kept."
+    )
 
 
 def _short(value: Scalar) -> str:
@@ -252,7 +277,7 @@ def load_winner_model(study: Study, facts: StudyFacts) -> tuple[Any, str, int | 
     if final is not None and Path(final.model_path).exists():
         return (
             model,
-            f"the final model of trial {final.trial_number}, retrained on the training and validation data",
+            f"the final model of trial {final.trial_number}, {final.kept.description}",
             final.trial_number,
         )
     best = facts.best

@@ -322,7 +322,7 @@ class MLflowTracker(Tracker):
         self._log(
             self.parent_run_id,
             metrics=_stamped(payload.final_metrics(final)),
-            tags={"final.trial": str(final.trial_number)},
+            tags=payload.final_tags(final),
         )
         self._final_logged = True
 

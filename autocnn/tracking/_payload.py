@@ -178,12 +178,28 @@ def search_end_metrics(records: list[TrialRecord], best: TrialRecord | None) -> 
 
 def final_metrics(final: FinalResult) -> dict[str, float]:
     """Return the retrained best model's test metrics."""
-    return {
+    metrics = {
         "final.trial": float(final.trial_number),
         "final.test_accuracy": final.test_accuracy,
         "final.test_loss": final.test_loss,
         "final.epochs": float(final.epochs),
         "final.train_seconds": final.train_seconds,
+    }
+    guard = {
+        "final.guard_accuracy": final.guard_accuracy,
+        "final.retrain_guard_accuracy": final.retrain_guard_accuracy,
+        "final.trial_guard_accuracy": final.trial_guard_accuracy,
+    }
+    metrics.update({key: value for key, value in guard.items() if value is not None})
+    return metrics
+
+
+def final_tags(final: FinalResult) -> dict[str, str]:
+    """Return which model the search kept as final, and why (the reason is empty when it kept the retrain)."""
+    return {
+        "final.trial": str(final.trial_number),
+        "final.kept": final.kept.value,
+        "final.kept_reason": final.kept_reason or "the retrain held up on the held-back validation images",
     }
 
 

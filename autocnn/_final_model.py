@@ -1,0 +1,339 @@
+"""The final model: a trial's configuration retrained on train + validation, watched, and kept only if it holds up.
+
+A slice of the validation split (the *guard*) is held back from the retrain. Neither the trial's
+own model nor the retrained one trained on it, so both are scored on the same unseen images.
+The retrain validates on the guard after every epoch and stops early when it collapses towards
+chance; after it, a retrain clearly below what the trial reached is retried once with half
+of the learning rate (when the time allows), and otherwise replaced by the trial's own model.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from autocnn.config import TrialConfig
+from autocnn.records import EpochRecord, TrialRecord
+
+if TYPE_CHECKING:
+    import keras
+
+    from autocnn.data import Dataset
+
+__all__ = [
+    "FinalModel",
+    "FinalSource",
+    "GuardScores",
+    "acceptance_margin",
+    "guard_split",
+    "retrain_guarded",
+]
+
+#: The guard holds at most this many images ...
+GUARD_IMAGES = 1000
+#: ... and at most this share of the validation split.
+GUARD_SHARE = 0.5
+#: A retrain is clearly worse when it scores at least this much (and two standard errors) below.
+MIN_MARGIN = 0.02
+#: A retrain that has not come this share of the way from chance to the trial's score after two
+#: epochs in a row has collapsed.
+COLLAPSE_SHARE = 0.25
+#: The retry after a failed retrain uses this share of the learning rate and the next seed.
+RETRY_LEARNING_RATE = 0.5
+
+
+class FinalSource(str, Enum):
+    """Where the kept final model comes from."""
+
+    RETRAINED = "retrained"
+    RETRAINED_LOWER_LR = "retrained_lower_lr"
+    TRIAL_MODEL = "trial_model"
+
+    @property
+    def description(self) -> str:
+        """Return a few words for people."""
+        return {
+            FinalSource.RETRAINED: "retrained on train + validation",
+            FinalSource.RETRAINED_LOWER_LR: "retrained on train + validation at a lower learning rate",
+            FinalSource.TRIAL_MODEL: "the trial's own model, trained on the training split",
+        }[self]
+
+
+@dataclass(frozen=True)
+class GuardScores:
+    """Accuracies on the held-back guard images, and the bar the retrain had to clear."""
+
+    images: int
+    kept: float
+    retrained: float | None
+    trial: float | None  # the trial's own model; None when it was not saved
+    reference: float  # the trial's own model's score, else the trial's validation accuracy
+    margin: float
+
+
+@dataclass(frozen=True)
+class FinalModel:
+    """The model kept as final, where it comes from, and why."""
+
+    model: keras.Model
+    source: FinalSource
+    config: TrialConfig
+    reason: str  # "" when the retrain was kept as it is
+    epochs: int
+    train_seconds: float
+    guard: GuardScores
+
+    @property
+    def acceptable(self) -> bool:
+        """Whether the kept model is not clearly below what the trial reached."""
+        return self.guard.kept >= self.guard.reference - self.guard.margin
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    model: keras.Model
+    config: TrialConfig
+    curve: list[EpochRecord]
+    train_seconds: float
+    score: float
+    stopped: str  # "" when it ran its epochs (or to the deadline), else why it stopped early
+
+
+def guard_split(dataset: Dataset, *, seed: int) -> Dataset:
+    """Return the retrain's data: train + validation less a stratified guard, which becomes the validation split."""
+    from autocnn.data import Dataset
+    from autocnn.data._splits import stratified_split
+
+    share = min(GUARD_SHARE, GUARD_IMAGES / max(len(dataset.y_val), 1))
+    kept, guard = stratified_split(dataset.y_val, fraction=share, seed=seed)
+    return Dataset(
+        name=dataset.name,
+        x_train=np.concatenate([dataset.x_train, dataset.x_val[kept]]),
+        y_train=np.concatenate([dataset.y_train, dataset.y_val[kept]]),
+        x_val=dataset.x_val[guard],
+        y_val=dataset.y_val[guard],
+        x_test=dataset.x_test,
+        y_test=dataset.y_test,
+        class_names=dataset.class_names,
+        fingerprint=dataset.fingerprint,
+        source=dataset.source,
+    )
+
+
+def acceptance_margin(reference: float, *, images: int) -> float:
+    """Return how far below ``reference`` a score on ``images`` guard images may be and still be kept.
+
+    Two standard errors of the difference of two accuracies near ``reference``, plus one image,
+    and at least ``MIN_MARGIN``: a healthy retrain is never refused for noise, a diverged one always is.
+    """
+    p = min(max(reference, 0.0), 1.0)
+    n = max(images, 1)
+    return max(MIN_MARGIN, 2 * math.sqrt(2 * p * (1 - p) / n) + 1 / n)
+
+
+def retrain_guarded(
+    trial: TrialRecord,
+    dataset: Dataset,
+    *,
+    trial_model_path: Path | None,
+    epochs: int,
+    deadline: float | None,
+    seed: int,
+    say: Callable[[str], None] | None = None,
+) -> FinalModel:
+    """Retrain ``trial``'s configuration on ``dataset``'s train + validation (less the guard); return the model to keep.
+
+    ``trial_model_path`` is the trial's own saved model, the fallback; without it the bar is the
+    trial's validation accuracy. ``say`` hears about a retry.
+    """
+    from autocnn.training import fit_config
+
+    config = trial.config
+    assert config is not None
+    trial_number = trial.number
+    trial_val_accuracy = trial.metrics.get("val_accuracy")
+    tell = say or (lambda message: None)
+    data = guard_split(dataset, seed=seed)
+    images = len(data.y_val)
+    chance = float(np.bincount(data.y_val).max() / max(images, 1))
+    trial_model = _load(trial_model_path)
+    trial_score = None if trial_model is None else guard_accuracy(trial_model, data)
+    reference = trial_score if trial_score is not None else trial_val_accuracy
+    if reference is None:
+        reference = chance
+    margin = acceptance_margin(reference, images=images)
+
+    def attempt(attempt_config: TrialConfig, attempt_epochs: int, attempt_seed: int) -> _Attempt:
+        watch = _CollapseWatch(chance=chance, reference=reference)
+        result = fit_config(
+            attempt_config, data, epochs=attempt_epochs, on_epoch=watch, deadline=deadline, seed=attempt_seed
+        )
+        stopped = watch.message or (result.message if result.stop_reason == "nan" else "")
+        return _Attempt(
+            model=result.model,
+            config=attempt_config,
+            curve=result.curve,
+            train_seconds=result.train_seconds,
+            score=guard_accuracy(result.model, data),
+            stopped=stopped,
+        )
+
+    attempts = [attempt(config, epochs, seed)]
+    first = attempts[0]
+    retry_epochs = _retry_epochs(first, epochs=epochs, deadline=deadline)
+    if first.score < reference - margin and retry_epochs > 0:
+        lower = _lower_learning_rate(config)
+        tell(
+            f"the retrain of trial #{trial_number} {_what_happened(first, images=images)}, below the trial's "
+            f"{reference:.4f}; retrying once at learning rate {lower.training.learning_rate:.2g} for "
+            f"{retry_epochs} epochs"
+        )
+        attempts.append(attempt(lower, retry_epochs, seed + 1))
+    best = max(attempts, key=lambda item: item.score)
+    source = FinalSource.RETRAINED if best is first else FinalSource.RETRAINED_LOWER_LR
+    if best.score >= reference - margin:
+        reason = (
+            ""
+            if best is first
+            else (
+                f"the first retrain {_what_happened(first, images=images)}; the retry at learning rate "
+                f"{best.config.training.learning_rate:.2g} scored {best.score:.4f}"
+            )
+        )
+        return _kept(
+            best, source, reason, images=images, trial_score=trial_score, reference=reference, margin=margin
+        )
+    failed = "; ".join(
+        f"{'the retry' if index else 'the retrain'} {_what_happened(item, images=images)}"
+        for index, item in enumerate(attempts)
+    )
+    if trial_model is not None and trial_score is not None and trial_score > best.score:
+        assert trial_model_path is not None
+        return FinalModel(
+            model=trial_model,
+            source=FinalSource.TRIAL_MODEL,
+            config=config,
+            reason=f"{failed}, clearly below the trial's own model ({trial_score:.4f}); kept the trial's own model",
+            epochs=trial.epochs_trained,
+            train_seconds=float(trial.metrics.get("train_time", 0.0)),
+            guard=GuardScores(
+                images=images,
+                kept=trial_score,
+                retrained=best.score,
+                trial=trial_score,
+                reference=reference,
+                margin=margin,
+            ),
+        )
+    reason = (
+        f"{failed}, clearly below the trial's validation accuracy ({reference:.4f}), and the trial's own model "
+        "is not on this machine to fall back on"
+    )
+    return _kept(
+        best, source, reason, images=images, trial_score=trial_score, reference=reference, margin=margin
+    )
+
+
+def guard_accuracy(model: keras.Model, data: Dataset) -> float:
+    """Return ``model``'s accuracy on ``data``'s validation split (the guard)."""
+    from autocnn.data import make_pipeline
+
+    if len(data.y_val) == 0:
+        return math.nan
+    pipeline = make_pipeline(data.x_val, data.y_val, batch_size=256, training=False)
+    probabilities = model.predict(pipeline, verbose=0)
+    predicted = np.argmax(np.nan_to_num(probabilities, nan=-1.0), axis=-1)
+    return float(np.mean(predicted == data.y_val))
+
+
+class _CollapseWatch:
+    """Stops a retrain whose guard accuracy stays near chance for two epochs in a row."""
+
+    def __init__(self, *, chance: float, reference: float) -> None:
+        self.threshold = chance + COLLAPSE_SHARE * (reference - chance)
+        self.watching = reference - chance >= 0.1
+        self.low_epochs = 0
+        self.message = ""
+
+    def __call__(self, record: EpochRecord) -> bool:
+        if not self.watching or record.val_accuracy is None:
+            return False
+        self.low_epochs = self.low_epochs + 1 if record.val_accuracy <= self.threshold else 0
+        if self.low_epochs < 2:
+            return False
+        self.message = (
+            f"collapsed (held-back accuracy {record.val_accuracy:.4f} after epoch {record.epoch}, "
+            f"near chance) and was stopped"
+        )
+        return True
+
+
+def _what_happened(attempt: _Attempt, *, images: int) -> str:
+    stopped = f"{attempt.stopped}, " if attempt.stopped else ""
+    return f"{stopped}scored {attempt.score:.4f} on {images} held-back validation images"
+
+
+def _retry_epochs(first: _Attempt, *, epochs: int, deadline: float | None) -> int:
+    """Return the epochs a retry gets: all of them without a deadline, else those that fit the time left."""
+    if deadline is None:
+        return epochs
+    if not first.curve:
+        return 0
+    epoch_seconds = statistics.median(record.seconds for record in first.curve)
+    remaining = deadline - time.monotonic()
+    return max(0, min(epochs, int(remaining // max(epoch_seconds, 1e-9))))
+
+
+def _lower_learning_rate(config: TrialConfig) -> TrialConfig:
+    training = config.training
+    return config.model_copy(
+        update={
+            "training": training.model_copy(
+                update={"learning_rate": training.learning_rate * RETRY_LEARNING_RATE}
+            )
+        }
+    )
+
+
+def _kept(
+    attempt: _Attempt,
+    source: FinalSource,
+    reason: str,
+    *,
+    images: int,
+    trial_score: float | None,
+    reference: float,
+    margin: float,
+) -> FinalModel:
+    return FinalModel(
+        model=attempt.model,
+        source=source,
+        config=attempt.config,
+        reason=reason,
+        epochs=len(attempt.curve),
+        train_seconds=attempt.train_seconds,
+        guard=GuardScores(
+            images=images,
+            kept=attempt.score,
+            retrained=attempt.score,
+            trial=trial_score,
+            reference=reference,
+            margin=margin,
+        ),
+    )
+
+
+def _load(path: Path | None) -> keras.Model | None:
+    import keras
+
+    if path is None or not path.exists():
+        return None
+    return keras.models.load_model(path, compile=False)

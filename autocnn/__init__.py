@@ -5,7 +5,7 @@ The heavy parts (Keras, TensorFlow, Optuna) are imported on first use, so that
 
 Example:
     >>> import autocnn
-    >>> space = autocnn.load_space("search_spaces/quick.yaml")
+    >>> space = autocnn.load_space("quick")
     >>> space.search.algorithm
     'tpe'
 
@@ -25,11 +25,11 @@ from autocnn.space import SearchSpace, load_space
 quiet_tensorflow()
 
 if TYPE_CHECKING:
+    from autocnn._search import search
     from autocnn.callbacks import SearchCallback
     from autocnn.data import Dataset, dataset_from_arrays, load_dataset
     from autocnn.export import export_model
     from autocnn.model import analyze_architecture, build_model
-    from autocnn.search import search
     from autocnn.study import Study, load_study
 
 _LAZY = {
@@ -39,7 +39,7 @@ _LAZY = {
     "load_dataset": "autocnn.data",
     "dataset_from_arrays": "autocnn.data",
     "export_model": "autocnn.export",
-    "search": "autocnn.search",
+    "search": "autocnn._search",
     "SearchCallback": "autocnn.callbacks",
     "Study": "autocnn.study",
     "load_study": "autocnn.study",
@@ -71,4 +71,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'autocnn' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups find it directly
+    return value

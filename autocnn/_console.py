@@ -34,26 +34,18 @@ def space_rows(space: SearchSpace, *, searched_only: bool = False) -> list[tuple
 
 
 def resolve_space_argument(space: str | None, *, dataset: str) -> str:
-    """Return the space file to use: the given file, a ready-made space's name, or the dataset's default.
+    """Return the space to use: the given file or ready-made name, else the dataset's ready-made space, else quick.
 
-    Ready-made spaces are looked up in ``./search_spaces`` and then beside the installed package.
+    ``--dataset fashion_mnist`` (or a file ``fashion_mnist.npz``) picks the ready-made space of that name.
     """
     from pathlib import Path
 
-    folders = [Path("search_spaces"), Path(__file__).resolve().parents[1] / "search_spaces"]
+    from autocnn.space import ready_made_spaces
+
     if space is not None:
-        if Path(space).exists() or space.endswith((".yaml", ".yml")) or "/" in space:
-            return space
-        for folder in folders:
-            if (folder / f"{space}.yaml").exists():
-                return str(folder / f"{space}.yaml")
         return space
-    for name in (Path(dataset).stem if "/" in dataset or "." in dataset else dataset, "quick"):
-        for folder in folders:
-            candidate = folder / f"{name}.yaml"
-            if candidate.exists():
-                return str(candidate)
-    return "search_spaces/quick.yaml"
+    stem = Path(dataset).stem if "/" in dataset or "." in dataset else dataset
+    return stem if stem in ready_made_spaces() else "quick"
 
 
 def leaderboard_rows(frame: object, *, top: int) -> list[tuple[str, ...]]:

@@ -242,16 +242,23 @@ def retrain_guarded(
     )
 
 
-def guard_accuracy(model: keras.Model, data: Dataset) -> float:
-    """Return ``model``'s accuracy on ``data``'s validation split (the guard)."""
-    from autocnn.data import make_pipeline
+def guard_accuracy(model: keras.Model, data: Dataset, *, batch_size: int = 256) -> float:
+    """Return ``model``'s accuracy on ``data``'s validation split (the guard).
 
+    Eager calls, not ``predict``: a few batches, and no traced function per model to warn about.
+    """
     if len(data.y_val) == 0:
         return math.nan
-    pipeline = make_pipeline(data.x_val, data.y_val, batch_size=256, training=False)
-    probabilities = model.predict(pipeline, verbose=0)
-    predicted = np.argmax(np.nan_to_num(probabilities, nan=-1.0), axis=-1)
-    return float(np.mean(predicted == data.y_val))
+    predicted = [
+        np.argmax(
+            np.nan_to_num(
+                np.asarray(model(data.x_val[start : start + batch_size], training=False)), nan=-1.0
+            ),
+            axis=-1,
+        )
+        for start in range(0, len(data.y_val), batch_size)
+    ]
+    return float(np.mean(np.concatenate(predicted) == data.y_val))
 
 
 class _CollapseWatch:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+
+#: Libraries whose INFO lines (e.g. "Creating initial MLflow database tables...") are not for users.
+CHATTY_LOGGERS = ("mlflow", "alembic", "optuna", "urllib3", "git")
 
 
 def quiet_tensorflow() -> None:
@@ -36,3 +40,13 @@ def import_tensorflow_quietly() -> None:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def quiet_library_logs() -> None:
+    """Show only warnings and errors from the libraries autocnn drives (the CLI calls this unless --debug)."""
+    # MLflow sets its logger's level from this variable when it is imported (also in worker processes).
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # TensorFlow's Python warnings (e.g. tf.function retracing) are about its internals, not the user's data.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)

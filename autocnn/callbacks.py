@@ -38,6 +38,7 @@ class SearchInfo:
     trials_before: int
     command_line: str
     versions: dict[str, str] = field(default_factory=dict)
+    worker: bool = False  # a worker process joining the study (autocnn worker), not the search that made it
 
 
 class SearchCallback:

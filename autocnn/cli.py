@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from autocnn._console import format_size, space_rows
+from autocnn._quiet import quiet_library_logs
 from autocnn._version import __version__
 from autocnn.errors import AutoCNNError, SearchInterrupted
 
@@ -28,7 +29,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-spaces_app = typer.Typer(help="Check and inspect search-space files.", no_args_is_help=True)
+spaces_app = typer.Typer(
+    help="List the ready-made search spaces; check and inspect space files.", no_args_is_help=True
+)
 app.add_typer(spaces_app, name="spaces")
 datasets_app = typer.Typer(help="See which datasets autocnn can load.", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
@@ -53,9 +56,24 @@ def _root(
     """Find good convolutional networks for image classification with Keras."""
 
 
+@spaces_app.command("list")
+def spaces_list() -> None:
+    """List the ready-made spaces (use a name with --space, spaces show, or autocnn.load_space)."""
+    from autocnn.space import load_space, ready_made_spaces
+
+    table = Table(title="ready-made search spaces", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("description")
+    for name in ready_made_spaces():
+        description = " ".join((load_space(name).description or "").split())
+        table.add_row(name, description.split(". ")[0].rstrip(".") + ".")
+    out.print(table)
+    out.print("A file path given to --space always wins over a name; autocnn spaces show NAME shows one.")
+
+
 @spaces_app.command("validate")
 def spaces_validate(
-    files: Annotated[list[Path], typer.Argument(help="Space files (YAML) to check.")],
+    files: Annotated[list[str], typer.Argument(help="Space files (YAML) or ready-made names to check.")],
 ) -> None:
     """Check space files; print one line per file, exit 2 if any is invalid."""
     from autocnn.space import load_space
@@ -78,7 +96,7 @@ def spaces_validate(
 
 @spaces_app.command("show")
 def spaces_show(
-    file: Annotated[Path, typer.Argument(help="Space file (YAML).")],
+    file: Annotated[str, typer.Argument(help="Space file (YAML) or ready-made space name.")],
     searched_only: Annotated[
         bool, typer.Option("--searched", help="Only entries that take more than one value.")
     ] = False,
@@ -187,7 +205,8 @@ def search_command(
     space: Annotated[
         str | None,
         typer.Option(
-            help="Space file or ready-made space name; default: search_spaces/<dataset>.yaml, else quick."
+            help="Space file or ready-made name (autocnn spaces list); default: the one named like the "
+            "dataset, else quick."
         ),
     ] = None,
     study: Annotated[
@@ -227,7 +246,8 @@ def search_command(
         bool, typer.Option("--no-retrain", help="Skip the final retrain of the best configuration.")
     ] = False,
     no_report: Annotated[
-        bool, typer.Option("--no-report", help="Do not write reports/<study>/ at the end.")
+        bool,
+        typer.Option("--no-report", help="Do not write the report (WORKDIR/reports/<study>/) at the end."),
     ] = False,
     workers: Annotated[
         int | None,
@@ -277,7 +297,7 @@ def search_command(
     from autocnn._console import resolve_space_argument
     from autocnn._progress import ConsoleProgress
     from autocnn._quiet import import_tensorflow_quietly
-    from autocnn.search import search
+    from autocnn._search import search
 
     import_tensorflow_quietly()
     _stop_on_signals()
@@ -329,7 +349,7 @@ def search_command(
     if not no_report:
         from autocnn.reporting import write_report
 
-        report = write_report(result, out=Path("reports") / result.name, analyze_winner=not no_retrain)
+        report = write_report(result, out=result.report_directory, analyze_winner=not no_retrain)
     if as_json:
         print(
             json.dumps({**result.summary(), "report": None if report is None else str(report)}, default=str)
@@ -378,8 +398,8 @@ def worker_command(
     """Join an existing study from any machine and run its trials (exit 75: restart me)."""
     from autocnn._progress import ConsoleProgress
     from autocnn._quiet import import_tensorflow_quietly
+    from autocnn._search import run_worker
     from autocnn._workers import RECYCLE_EXIT_CODE
-    from autocnn.search import run_worker
     from autocnn.tracking import make_tracker
 
     import_tensorflow_quietly()
@@ -417,7 +437,10 @@ def report_command(
     ] = None,
     workdir: Annotated[Path, typer.Option(help="The work directory of the studies.")] = Path("autocnn_runs"),
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Folder to write (default: reports/<study>).")
+        Path | None,
+        typer.Option(
+            "--out", help="Folder to write (default: WORKDIR/reports/<study>, or WORKDIR/reports/A_vs_B)."
+        ),
     ] = None,
 ) -> None:
     """Write the report of a study (index.html, report.md, leaderboard.csv, plots) or compare studies."""
@@ -431,11 +454,11 @@ def report_command(
     import_tensorflow_quietly()
     if names:
         studies = [load_study(name, storage=storage, workdir=workdir) for name in names]
-        index = compare_studies(studies, out=out_dir or Path("reports") / "_vs_".join(names))
+        index = compare_studies(studies, out=out_dir or workdir / "reports" / "_vs_".join(names))
     else:
         assert study is not None
         index = write_report(
-            load_study(study, storage=storage, workdir=workdir), out=out_dir or Path("reports") / study
+            load_study(study, storage=storage, workdir=workdir), out=out_dir or workdir / "reports" / study
         )
     out.print(f"report: {index}")
     out.print(f"        {index.with_name('report.md')}")
@@ -564,7 +587,10 @@ def _print_summary(result: Study) -> None:
     final = result.final
     if final is not None:
         out.print(f"best model (trial #{final.trial_number}): test accuracy {final.test_accuracy:.4f}")
-        out.print(f"  kept    {final.kept.description}")
+        held_back = (
+            "" if final.guard_accuracy is None else f" (held-back accuracy {final.guard_accuracy:.4f})"
+        )
+        out.print(f"  kept    {final.kept.description}{held_back}")
         if final.kept_reason:
             out.print(f"  why     {final.kept_reason}")
         out.print(f"  model   {final.model_path}")
@@ -576,6 +602,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (2 for bad input, 130 for Ctrl-C)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if not debug:
+        quiet_library_logs()
     try:
         app(args=args, prog_name="autocnn")
     except SystemExit as stop:

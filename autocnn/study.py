@@ -68,8 +68,15 @@ class FinalResult:
     @property
     def kept_summary(self) -> str:
         """Return a sentence on which model is kept and why, for summaries and cards."""
-        text = f"trial #{self.trial_number}'s {self.kept.description}"
-        return f"{text}: {self.kept_reason}" if self.kept_reason else text
+        text = {
+            FinalSource.RETRAINED: f"trial {self.trial_number}'s configuration retrained on train + validation by "
+            "the search",
+            FinalSource.RETRAINED_LOWER_LR: f"trial {self.trial_number}'s configuration retrained on train + "
+            "validation by the search, at a lower learning rate",
+            FinalSource.TRIAL_MODEL: f"trial {self.trial_number}'s own model, trained on the training split during "
+            "the search",
+        }[self.kept]
+        return f"{text} ({self.kept_reason})" if self.kept_reason else text
 
 
 class Study:
@@ -164,6 +171,11 @@ class Study:
         assert config is not None
         return config
 
+    @property
+    def report_directory(self) -> Path:
+        """Where the study's report goes by default: ``WORKDIR/reports/<study>/``, beside everything else."""
+        return self.workdir / "reports" / self.name
+
     def trial_model_path(self, number: int) -> Path:
         """Return where trial ``number``'s own trained model is saved (the search keeps the top few)."""
         return self.directory / TRIAL_MODELS_DIR / f"trial_{number}.keras"
@@ -226,7 +238,9 @@ class Study:
         return frame
 
     def report(self, *, out: str | Path | None = None, dataset: Dataset | None = None) -> Path:
-        """Write the study's report (index.html, report.md, leaderboard.csv, plots); return index.html.
+        """Write the study's report (default: WORKDIR/reports/<study>/); return its index.html.
+
+        The report holds index.html, report.md, leaderboard.csv and the plots.
 
         Example:
             >>> index = study.report(out="reports/quick_digits")  # doctest: +SKIP
@@ -234,9 +248,7 @@ class Study:
         """
         from autocnn.reporting import write_report
 
-        return write_report(
-            self, out=Path("reports") / self.name if out is None else Path(out), dataset=dataset
-        )
+        return write_report(self, out=self.report_directory if out is None else Path(out), dataset=dataset)
 
     def export(
         self,

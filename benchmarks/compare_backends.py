@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import OUT, REPO, best_so_far, plot_curves, study_curve, write_results
+from benchmarks._common import OUT, best_so_far, plot_curves, study_curve, write_results
 
 CONTENDERS = [
     ("optuna", "tpe"),
@@ -38,9 +38,9 @@ def main() -> None:
     from autocnn._quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from autocnn.search import search
+    from autocnn._search import search
 
-    space = REPO / "search_spaces" / f"{args.space}.yaml"
+    space = args.space
     rows, curves = [], {}
     for backend, algorithm in CONTENDERS:
         label = f"{backend} {algorithm}"

@@ -7,7 +7,7 @@ seeded validation split; the test split only for the final numbers):
 - Keras Tuner Hyperband with a search space written the way its documentation shows;
 - Optuna used directly with a plain objective function (a small CNN, pruning on epochs);
 - AutoKeras' ImageClassifier, if it imports beside this Keras (it does not: see the output);
-- the two hand-made networks of search_spaces/seed_cnns.yaml, trained alone (no search).
+- the two hand-made networks of the ready-made space seed_cnns, trained alone (no search).
 
 Writes reports/benchmarks/fashion_mnist_<budget>.{json,md,png}: best test accuracy, the time
 to reach 90% validation accuracy and the best-so-far curves. Timings vary on shared machines:
@@ -31,10 +31,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import OUT, REPO, best_so_far, plot_curves, study_curve, write_results
+from benchmarks._common import OUT, best_so_far, plot_curves, study_curve, write_results
 
 CONTENDERS = ("autocnn", "keras_tuner", "optuna", "autokeras", "hand_made")
-SPACE = REPO / "search_spaces" / "fashion_mnist.yaml"
+SPACE = "fashion_mnist"
 
 
 class _Deadline:
@@ -56,7 +56,7 @@ class _Deadline:
 
 
 def run_autocnn(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
-    from autocnn.search import search
+    from autocnn._search import search
 
     study = search(
         SPACE,
@@ -225,7 +225,7 @@ def run_hand_made(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
 
     started = time.monotonic()
     results = {}
-    for seed in load_space(REPO / "search_spaces" / "seed_cnns.yaml").seeds:
+    for seed in load_space("seed_cnns").seeds:
         fitted = fit_config(seed, data, final=True, deadline=started + budget_s)
         results[seed.name] = evaluate_model(fitted.model, data.x_test, data.y_test)["accuracy"]
     best = max(results.values())
@@ -263,8 +263,8 @@ def run_contenders(
     names: list[str], *, dataset: str, subset: float, budget: str
 ) -> dict[str, dict[str, Any]]:
     """Run each named contender on the same split with ``budget``; return their outcomes by name."""
+    from autocnn._search import parse_timeout
     from autocnn.data import load_dataset
-    from autocnn.search import parse_timeout
 
     budget_s = parse_timeout(budget)
     data = load_dataset(dataset, validation_fraction=0.1, seed=0)

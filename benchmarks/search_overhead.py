@@ -24,9 +24,9 @@ from autocnn._quiet import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
+from autocnn._search import search  # noqa: E402
 from autocnn._system import hardware, rss_mb  # noqa: E402
 from autocnn.callbacks import SearchCallback  # noqa: E402
-from autocnn.search import search  # noqa: E402
 
 
 class _Probe(SearchCallback):
@@ -71,7 +71,7 @@ def run(space: str, dataset: str, trials: int, *, tracking: bool) -> dict[str, A
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--space", default=str(REPO / "search_spaces" / "quick.yaml"))
+    parser.add_argument("--space", default="quick")
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--out", default=str(REPO / "reports" / "benchmarks"))

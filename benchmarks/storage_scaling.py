@@ -28,10 +28,10 @@ from autocnn._quiet import import_tensorflow_quietly  # noqa: E402
 import_tensorflow_quietly()
 
 import autocnn.training  # noqa: E402
+from autocnn._search import search  # noqa: E402
 from autocnn._system import hardware  # noqa: E402
 from autocnn.callbacks import SearchCallback  # noqa: E402
 from autocnn.records import EpochRecord  # noqa: E402
-from autocnn.search import search  # noqa: E402
 from autocnn.tracking._payload import epoch_metrics  # noqa: E402
 from autocnn.training import FitResult  # noqa: E402
 
@@ -96,7 +96,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         started = time.perf_counter()
         search(
-            REPO / "search_spaces" / "mnist.yaml",
+            "mnist",
             dataset="digits",
             workdir=workdir,
             max_trials=args.trials,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import OUT, REPO, write_results
+from benchmarks._common import OUT, write_results
 
 
 def main() -> None:
@@ -31,8 +31,8 @@ def main() -> None:
     from autocnn._quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
+    from autocnn._search import parse_timeout, search
     from autocnn._system import hardware
-    from autocnn.search import parse_timeout, search
 
     budget_s = parse_timeout(args.budget)
     rows = []
@@ -40,7 +40,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as workdir:
             started = time.monotonic()
             study = search(
-                REPO / "search_spaces" / f"{args.space}.yaml",
+                args.space,
                 dataset=args.dataset,
                 workdir=workdir,
                 max_trials=100_000,

@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("autocnn_runs"))
     args = parser.parse_args()
 
-    space = autocnn.load_space(HERE.parent / "search_spaces" / "quick.yaml")
+    space = autocnn.load_space("quick")
     study = autocnn.search(
         space, dataset="digits", study="example_digits", workdir=args.workdir, max_trials=args.trials
     )

@@ -12,7 +12,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SPACES = REPO / "search_spaces"
+SPACES = REPO / "autocnn" / "space" / "ready_made"
 
 
 @pytest.fixture

@@ -183,7 +183,7 @@ def _choose_model(
         return (
             record,
             model,
-            f"the final model the search kept for study {study.name!r}: {final.kept_summary}",
+            f"{final.kept_summary}, the final model of study {study.name!r}",
             None,
         )
     best_file = study.trial_model_path(number)
@@ -247,10 +247,13 @@ def _retrain(
     compile_for_export(kept.model)
     seconds = time.monotonic() - started
     say(f"retrained trial {record.number} in {seconds:.1f} s")
+    lower = ", at a lower learning rate" if kept.source is FinalSource.RETRAINED_LOWER_LR else ""
     source = (
-        f"trial {record.number}'s configuration of study {study.name!r}, {kept.source.description}, "
-        f"retrained for this export with seed {seed} (the search keeps only the best trial's model, trial {best})"
+        f"trial {record.number}'s configuration of study {study.name!r}, retrained for this export on train "
+        f"+ validation with seed {seed}{lower} (the search keeps only the best trial's model, trial {best})"
     )
+    if kept.source is FinalSource.TRIAL_MODEL:
+        source = f"trial {record.number}'s own model, trained on the training split during the search"
     if kept.reason:
         source += f"; {kept.reason}"
     training = {

@@ -2,7 +2,15 @@
 
 from autocnn.space._dimensions import Choice, Dimension, Fixed, FloatRange, IntRange, Suggester
 from autocnn.space._durations import parse_duration
-from autocnn.space._loader import load_space, parse_space, space_from_dict, space_hash, space_json_schema
+from autocnn.space._loader import (
+    is_ready_made,
+    load_space,
+    parse_space,
+    ready_made_spaces,
+    space_from_dict,
+    space_hash,
+    space_json_schema,
+)
 from autocnn.space._sampling import RandomSuggester, sample_config
 from autocnn.space._schema import (
     BlocksSpace,
@@ -29,9 +37,11 @@ __all__ = [
     "SearchSpace",
     "Suggester",
     "TrainingSpace",
+    "is_ready_made",
     "load_space",
     "parse_duration",
     "parse_space",
+    "ready_made_spaces",
     "sample_config",
     "space_from_dict",
     "space_hash",

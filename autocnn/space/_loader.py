@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +16,48 @@ from autocnn.config import format_validation_error
 from autocnn.errors import ConfigError
 from autocnn.space._schema import SearchSpace
 
+READY_MADE_FOLDER = "ready_made"
+
+
+def ready_made_spaces() -> dict[str, Traversable]:
+    """Return the ready-made spaces shipped inside the package, by name (``quick``, ``fashion_mnist``, ...)."""
+    folder = files("autocnn.space") / READY_MADE_FOLDER
+    return {
+        entry.name.removesuffix(".yaml"): entry
+        for entry in sorted(folder.iterdir(), key=lambda item: item.name)
+        if entry.name.endswith(".yaml")
+    }
+
+
+def is_ready_made(name: str) -> bool:
+    """Return whether ``name`` names a ready-made space (and no file of that name is in the way)."""
+    return not Path(name).exists() and name in ready_made_spaces()
+
 
 def load_space(path: str | Path) -> SearchSpace:
-    """Load and validate a search-space YAML file.
+    """Load and validate a search-space YAML file, or a ready-made space by name.
 
-    Raises ConfigError with one message naming the file, the entry and the bad value,
-    e.g. ``quick.yaml: model.blocks.kernel_size: 9 is outside 1..7``.
+    A file that exists always wins over a ready-made space of the same name. Raises
+    ConfigError with one message naming the file, the entry and the bad value, e.g.
+    ``quick.yaml: model.blocks.kernel_size: 9 is outside 1..7``.
 
     Example:
-        >>> space = load_space("search_spaces/quick.yaml")
+        >>> space = load_space("quick")
         >>> space.name
         'quick'
 
     """
     file = Path(path)
+    if isinstance(path, str) and is_ready_made(path):
+        entry = ready_made_spaces()[path]
+        return parse_space(
+            entry.read_text(encoding="utf-8"), source=f"{path} (ready-made)", default_name=path
+        )
     if not file.exists():
+        names = ", ".join(ready_made_spaces())
         raise ConfigError(
-            f"{file}: no such space file; check the path (ready-made spaces are in search_spaces/)"
+            f"{file}: no such space file or ready-made space; give a path to a YAML file or one of: {names} "
+            "(autocnn spaces list)"
         )
     if not file.is_file():
         raise ConfigError(f"{file}: is a directory, not a space file")

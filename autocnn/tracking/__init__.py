@@ -5,7 +5,7 @@ MLflow is imported only when a tracker starts recording, so importing this packa
 Example:
     >>> from autocnn.tracking import make_tracker
     >>> tracker = make_tracker(workdir="autocnn_runs", tracking_uri=None, enabled=True)  # doctest: +SKIP
-    >>> autocnn.search.search("search_spaces/quick.yaml", callbacks=[tracker])  # doctest: +SKIP
+    >>> autocnn.search("quick", callbacks=[tracker])  # doctest: +SKIP
 
 """
 

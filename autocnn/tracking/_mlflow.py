@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autocnn._system import worker_id
 from autocnn.storage import mask_secrets
 from autocnn.tracking import _payload as payload
 from autocnn.tracking._base import Tracker
@@ -78,9 +79,9 @@ class MLflowTracker(Tracker):
     the search goes on.
 
     Example:
-        >>> import autocnn.search
+        >>> import autocnn
         >>> tracker = MLflowTracker(tracking_uri="sqlite:///autocnn_runs/mlflow.db")  # doctest: +SKIP
-        >>> autocnn.search.search("search_spaces/quick.yaml", callbacks=[tracker])  # doctest: +SKIP
+        >>> autocnn.search("quick", callbacks=[tracker])  # doctest: +SKIP
 
     """
 
@@ -214,8 +215,9 @@ class MLflowTracker(Tracker):
         user = _user()
         if user:
             tags["mlflow.user"] = user
+        role = f"worker {worker_id()}" if info.worker else "search"
         run = self._client.create_run(
-            self.experiment_id, run_name=f"search {time.strftime('%Y-%m-%d %H:%M:%S')}", tags=tags
+            self.experiment_id, run_name=f"{role} {time.strftime('%Y-%m-%d %H:%M:%S')}", tags=tags
         )
         self.parent_run_id = str(run.info.run_id)
         self._log(self.parent_run_id, params=payload.search_params(info))

@@ -86,13 +86,14 @@ def search_tags(info: SearchInfo) -> dict[str, str]:
     """Return the tags of a search run: its kind, study, command line and a description for the UI."""
     command = text_value(info.command_line)
     state = f"continued after {info.trials_before} trials" if info.resumed else "new study"
+    what = "autocnn worker" if info.worker else "autocnn search"
     note = (
-        f"autocnn search of study **{info.study_name}** ({state}) on dataset **{info.dataset_name}** "
+        f"{what} of study **{info.study_name}** ({state}) on dataset **{info.dataset_name}** "
         f"with {info.backend} · {info.algorithm} · pruner {info.pruner}.\n\n"
         f"Command: `{command}`\n\nEach nested run is one trial."
     )
     return {
-        "kind": "search",
+        "kind": "worker" if info.worker else "search",
         "study": text_value(info.study_name),
         "command_line": command,
         "mlflow.source.name": text_value(command.split(" ", 1)[0] or "autocnn"),

@@ -8,9 +8,9 @@ import warnings
 import optuna
 import pytest
 
+from autocnn._search import search
 from autocnn.backends import make_backend
 from autocnn.records import CURVE_ATTR, EpochRecord
-from autocnn.search import search
 from autocnn.space import parse_space
 from autocnn.study import load_study
 from tests.spaces import NAN_SEED, PRUNING_SPACE

@@ -95,7 +95,7 @@ def test_fashion_mnist_budget(tmp_path):
     for name in ("keras_tuner", "optuna", "hand_made"):
         assert 0.0 < results[name]["test_accuracy"] <= 1.0
     table = (tmp_path / "digits_10s.md").read_text()
-    fraction = load_space(REPO / "search_spaces" / "fashion_mnist.yaml").search.trial_train_fraction
+    fraction = load_space("fashion_mnist").search.trial_train_fraction
     assert (
         "| autocnn |" in table and f"autocnn's trials train on {fraction:.0%} of the training split" in table
     )

@@ -6,11 +6,11 @@ import pytest
 
 import autocnn.training
 from autocnn._fidelity import retrain_epoch_seconds, retrain_epochs_within, trial_dataset
+from autocnn._search import search
 from autocnn.config import TrialConfig
 from autocnn.data import load_dataset
 from autocnn.errors import ConfigError
 from autocnn.records import EpochRecord, TrialRecord
-from autocnn.search import search
 from autocnn.space import load_space
 
 FIDELITY_SPACE = """
@@ -45,8 +45,10 @@ def test_trials_train_on_the_fraction_and_the_retrain_on_everything_for_retrain_
     assert abs(quarter - len(full.x_train) / 4) <= full.num_classes  # stratified: rounded per class
     assert {images for images, _, _ in trials} == {quarter}
     assert {epochs for _, epochs, _ in trials} == {1}
-    assert retrain == (len(full.x_train), 3, True)  # fit_config adds the validation split itself
     assert study.final is not None and study.final.epochs == 3
+    # The retrain trains on all of train + validation but the guard it is judged on.
+    assert retrain == (len(full.x_train) + len(full.x_val) - study.final.guard_images, 3, False)
+    assert study.final.guard_images > 0
     # Every epoch times its median training step (the retrain estimate's unit), a fraction of the epoch.
     assert len(step_seconds) == 5 and all(0 < step < epoch / 2 for step, epoch in step_seconds), step_seconds
     stored = [epoch for trial in study.trials() for epoch in trial.curve]

@@ -10,10 +10,10 @@ import pytest
 
 import autocnn.training
 from autocnn._final_model import FinalSource, acceptance_margin, guard_split
+from autocnn._search import search
 from autocnn.callbacks import SearchCallback
 from autocnn.data import load_dataset
 from autocnn.errors import ExportError
-from autocnn.search import search
 from autocnn.study import load_study
 
 # Adam at this many times the trial's learning rate diverges on any data.
@@ -84,7 +84,12 @@ def test_a_diverged_retrain_is_replaced_by_the_trials_own_model(
         tiny_space.write_text(tiny_space.read_text().replace("search:\n", extra.lstrip("\n"), 1))
     heard = Heard(diverging_retrain)
     study = search(
-        tiny_space, dataset="digits", workdir=workdir, max_trials=3, backend=backend, algorithm="random",
+        tiny_space,
+        dataset="digits",
+        workdir=workdir,
+        max_trials=3,
+        backend=backend,
+        algorithm="random",
         callbacks=[heard],
     )
     final = study.final
@@ -161,7 +166,9 @@ def test_the_margin_keeps_noise_and_refuses_a_real_drop(reference, images, kept,
     assert refused < reference - margin
 
 
-def test_export_of_a_trial_whose_retrain_diverges_exports_nothing(tiny_space, workdir, tmp_path, diverging_retrain):
+def test_export_of_a_trial_whose_retrain_diverges_exports_nothing(
+    tiny_space, workdir, tmp_path, diverging_retrain
+):
     study = search(tiny_space, dataset="digits", workdir=workdir, max_trials=5, retrain=False)
     other = next(record for record in study.ranked() if not study.trial_model_path(record.number).exists())
     diverging_retrain["armed"] = 1

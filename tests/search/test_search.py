@@ -7,8 +7,8 @@ import time
 import pytest
 
 import autocnn.training
+from autocnn._search import search
 from autocnn.errors import ConfigError, SearchError, StudyMismatchError
-from autocnn.search import search
 from autocnn.study import load_study
 from tests.spaces import PRUNING_SPACE
 

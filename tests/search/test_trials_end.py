@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from autocnn._search import search
 from autocnn.callbacks import SearchCallback
-from autocnn.search import search
 from autocnn.study import Study
 from tests.search.conftest import TINY_SPACE
 

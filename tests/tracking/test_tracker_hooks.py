@@ -255,7 +255,7 @@ class BreakMlflow(SearchCallback):
 
 
 def test_mlflow_failing_mid_search_warns_once_and_the_search_goes_on(workdir, small_space, capsys):
-    from autocnn.search import search
+    from autocnn._search import search
 
     tracker = MLflowTracker(tracking_uri=default_tracking_uri(workdir))
     study = search(
@@ -291,7 +291,7 @@ class StopAtTrial(SearchCallback):
 
 
 def test_ctrl_c_marks_the_running_trial_and_the_search_killed(workdir, small_space):
-    from autocnn.search import search
+    from autocnn._search import search
 
     tracker = MLflowTracker(tracking_uri=default_tracking_uri(workdir))
     with pytest.raises(SearchInterrupted):
@@ -317,7 +317,7 @@ def test_ctrl_c_marks_the_running_trial_and_the_search_killed(workdir, small_spa
 
 
 def test_continuing_the_study_adds_a_parent_run_to_the_same_experiment(workdir, small_space):
-    from autocnn.search import search
+    from autocnn._search import search
 
     first = MLflowTracker(tracking_uri=default_tracking_uri(workdir))
     with pytest.raises(SearchInterrupted):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from autocnn.search import run_worker, search
+from autocnn._search import run_worker, search
 from autocnn.study import load_study
 from tests.conftest import REPO
 

@@ -33,7 +33,7 @@ __all__ = ["parse_timeout", "run_worker", "search"]
 
 
 def search(
-    space: SearchSpace | str | Path = "search_spaces/quick.yaml",
+    space: SearchSpace | str | Path = "quick",
     *,
     dataset: str | Dataset = "digits",
     study: str | None = None,
@@ -66,7 +66,7 @@ def search(
 
     Example:
         >>> import autocnn
-        >>> study = autocnn.search("search_spaces/quick.yaml", dataset="digits", max_trials=2)  # doctest: +SKIP
+        >>> study = autocnn.search("quick", dataset="digits", max_trials=2)  # doctest: +SKIP
         >>> study.leaderboard()[["trial", "state", "val_accuracy"]]  # doctest: +SKIP
 
     """
@@ -106,26 +106,17 @@ def search(
     )
     result = Study(optuna_study, storage_url=url, workdir=workdir_path)
     fail_dead_local_trials(optuna_study)
-    info = SearchInfo(
-        study_name=study_name,
-        storage=mask_secrets(url),
-        workdir=str(workdir_path),
+    info = _search_info(
+        result,
         space=search_space,
         space_file=space_file,
-        dataset_name=data.name,
-        dataset_fingerprint=data.fingerprint,
-        input_shape=data.input_shape,
-        num_classes=data.num_classes,
-        backend=chosen_backend.name,
-        algorithm=chosen_backend.algorithm,
-        pruner=chosen_backend.pruner_name,
+        dataset=data,
+        backend=chosen_backend,
         max_trials=trials_limit,
         timeout=timeout_s,
         seed=seed_value,
         resumed=not new,
-        trials_before=len(optuna_study.get_trials(deepcopy=False)),
-        command_line=mask_secrets(command_line or "autocnn.search()"),
-        versions=package_versions(),
+        command_line=command_line or "autocnn.search()",
     )
     append_run(optuna_study, info)
     for callback in callbacks:
@@ -244,26 +235,92 @@ def run_worker(
         backend=chosen_backend,
     )
     result = Study(optuna_study, storage_url=existing.storage_url, workdir=Path(workdir))
-    del command_line
     configure_gpus()
     budget_s = None if timeout is None else parse_timeout(timeout)
     deadline = None if budget_s is None else started + budget_s
-    return _run_here(
+    trials_limit = max_trials if max_trials is not None else search_space.search.max_trials
+    info = _search_info(
         result,
-        backend=chosen_backend,
-        dataset=data,
         space=search_space,
-        new=False,
-        callbacks=callbacks,
+        space_file=info_attrs.get("space_file"),
+        dataset=data,
+        backend=chosen_backend,
+        max_trials=trials_limit,
+        timeout=budget_s,
         seed=seed,
-        device=device,
-        failures_limit=search_space.search.max_consecutive_failures,
-        trials_limit=max_trials if max_trials is not None else search_space.search.max_trials,
-        deadline=deadline,
-        budget_s=budget_s,
-        retrain=reserve_retrain,
-        recycle_after=recycle_after,
-        max_rss_mb=max_rss_mb,
+        resumed=True,
+        command_line=command_line or "autocnn.run_worker()",
+        worker=True,
+    )
+    for callback in callbacks:
+        callback.on_search_start(info)
+    interrupted = False
+    error_text: str | None = None
+    try:
+        return _run_here(
+            result,
+            backend=chosen_backend,
+            dataset=data,
+            space=search_space,
+            new=False,
+            callbacks=callbacks,
+            seed=seed,
+            device=device,
+            failures_limit=search_space.search.max_consecutive_failures,
+            trials_limit=trials_limit,
+            deadline=deadline,
+            budget_s=budget_s,
+            retrain=reserve_retrain,
+            recycle_after=recycle_after,
+            max_rss_mb=max_rss_mb,
+        )
+    except (KeyboardInterrupt, SearchInterrupted):
+        interrupted = True
+        raise
+    except SearchError as error:
+        error_text = str(error)
+        raise
+    finally:
+        for callback in callbacks:
+            callback.on_search_end(result, interrupted=interrupted, error=error_text)
+
+
+def _search_info(
+    study: Study,
+    *,
+    space: SearchSpace,
+    space_file: str | None,
+    dataset: Dataset,
+    backend: Backend,
+    max_trials: int | None,
+    timeout: float | None,
+    seed: int,
+    resumed: bool,
+    command_line: str,
+    worker: bool = False,
+) -> SearchInfo:
+    """Return what this process is about to do on ``study``, for the callbacks' ``on_search_start``."""
+    return SearchInfo(
+        study_name=study.name,
+        storage=mask_secrets(study.storage_url),
+        workdir=str(study.workdir),
+        space=space,
+        space_file=space_file,
+        dataset_name=dataset.name,
+        dataset_fingerprint=dataset.fingerprint,
+        input_shape=dataset.input_shape,
+        num_classes=dataset.num_classes,
+        backend=backend.name,
+        algorithm=backend.algorithm,
+        pruner=backend.pruner_name,
+        max_trials=max_trials,
+        timeout=timeout,
+        seed=seed,
+        resumed=resumed,
+        trials_before=len(study.optuna_study.get_trials(deepcopy=False)),
+        command_line=mask_secrets(command_line),
+        versions=package_versions(),
+        worker=worker,
     )
 
 

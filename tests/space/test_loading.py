@@ -4,7 +4,7 @@ import pytest
 
 from autocnn.config import TrialConfig
 from autocnn.space import Choice, Fixed, FloatRange, IntRange, load_space, parse_space, space_json_schema
-from tests.conftest import SPACES
+from tests.conftest import REPO, SPACES
 
 ALL_SPACES = sorted(SPACES.glob("*.yaml"))
 
@@ -145,7 +145,7 @@ def test_json_schema_describes_the_sections():
 
 
 def test_the_readme_example_space_loads():
-    readme = (SPACES.parent / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     section = readme.split("## Search spaces", 1)[1]
     example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     space = parse_space(example, source="README.md")

@@ -1,4 +1,4 @@
-"""Trials run by worker processes reach MLflow exactly like in-process ones: a parent run per worker, a run per trial."""
+"""Trials run by worker processes reach MLflow like in-process ones: a parent run per worker, a run per trial."""
 
 from __future__ import annotations
 

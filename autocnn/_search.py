@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from autocnn._fidelity import (
 )
 from autocnn._final_model import retrain_guarded
 from autocnn._study_setup import append_run, fail_dead_local_trials, open_study
-from autocnn._system import configure_gpus, package_versions
+from autocnn._system import configure_gpus, package_versions, worker_id
 from autocnn._trial_loop import TrialLoop, release_memory
 from autocnn._workers import plan_workers, supervise, visible_gpus, worker_command
 from autocnn.backends import Backend, make_backend
@@ -219,12 +220,15 @@ def run_worker(
             f"dataset {info_attrs['dataset']!r} on this machine differs from the study's (fingerprint "
             f"{data.fingerprint[:12]} vs {str(info_attrs['dataset_fingerprint'])[:12]}); use the same files"
         )
+    # Each worker's sampler draws from its own seed: with the study's seed, workers started together
+    # would propose the same configurations and train them twice. Training keeps the study's seed.
+    sampler_seed = seed + zlib.crc32(worker_id().encode()) % 100_000
     chosen_backend = make_backend(
         info_attrs.get("backend", "optuna"),
         search_space,
         algorithm=info_attrs.get("algorithm", "tpe"),
         pruner=info_attrs.get("pruner", "median"),
-        seed=seed,
+        seed=sampler_seed,
     )
     optuna_study, _ = open_study(
         study,

@@ -19,7 +19,7 @@ name: shared
 model:
   blocks: {count: 1, filters: [4, 8, 16], pooling: [max, none]}
   head: {dense_layers: 0}
-training: {learning_rate: [0.003, 0.01], batch_size: 64, epochs: 2}
+training: {learning_rate: {low: 0.003, high: 0.01, log: true}, batch_size: 64, epochs: 2}
 search: {algorithm: tpe, pruner: none}
 """
 
@@ -48,8 +48,9 @@ def test_two_workers_share_the_default_sqlite_study(write_space, workdir):
         write_space(WORKER_SPACE), dataset="digits", workdir=workdir, max_trials=4, workers=2, retrain=True
     )
     records = study.trials()
-    counted, _ = accounted(records, limit=4)
+    counted, configs = accounted(records, limit=4)
     assert len(counted) <= 4 + 1  # a worker may start one trial the other is about to finish
+    assert len(set(configs)) == len(configs)  # each worker samples from its own seed: no duplicate work
     workers = {r.worker.rsplit(":", 1)[1] for r in records}
     assert len(workers) == 2 and str(os.getpid()) not in workers
     assert study.final is not None and study.final.trial_number == study.best_trial.number

@@ -176,7 +176,8 @@ def retrain_guarded(
         result = fit_config(
             attempt_config, data, epochs=attempt_epochs, on_epoch=watch, deadline=deadline, seed=attempt_seed
         )
-        stopped = watch.message or (result.message if result.stop_reason == "nan" else "")
+        nan = f"stopped when its {result.message.split(' (')[0]}" if result.stop_reason == "nan" else ""
+        stopped = watch.message or nan
         return _Attempt(
             model=result.model,
             config=attempt_config,
@@ -192,9 +193,9 @@ def retrain_guarded(
     if first.score < reference - margin and retry_epochs > 0:
         lower = _lower_learning_rate(config)
         tell(
-            f"the retrain of trial #{trial_number} {_what_happened(first, images=images)}, below the trial's "
-            f"{reference:.4f}; retrying once at learning rate {lower.training.learning_rate:.2g} for "
-            f"{retry_epochs} epochs"
+            f"the retrain of trial #{trial_number} {_what_happened(first)} on {images} held-back validation "
+            f"images, below the trial's {reference:.4f}; retrying once at learning rate "
+            f"{lower.training.learning_rate:.2g} for {retry_epochs} epochs"
         )
         attempts.append(attempt(lower, retry_epochs, seed + 1))
     best = max(attempts, key=lambda item: item.score)
@@ -204,16 +205,21 @@ def retrain_guarded(
             ""
             if best is first
             else (
-                f"the first retrain {_what_happened(first, images=images)}; the retry at learning rate "
-                f"{best.config.training.learning_rate:.2g} scored {best.score:.4f}"
+                f"the first retrain {_what_happened(first)}; the retry at learning rate "
+                f"{best.config.training.learning_rate:.2g} scored {best.score:.4f} on {images} held-back "
+                "validation images"
             )
         )
         return _kept(
             best, source, reason, images=images, trial_score=trial_score, reference=reference, margin=margin
         )
-    failed = "; ".join(
-        f"{'the retry' if index else 'the retrain'} {_what_happened(item, images=images)}"
-        for index, item in enumerate(attempts)
+    failed = (
+        f"the retrain {_what_happened(first)}"
+        + "".join(
+            f", the retry at learning rate {item.config.training.learning_rate:.2g} {_what_happened(item)}"
+            for item in attempts[1:]
+        )
+        + f" on {images} held-back validation images"
     )
     if trial_model is not None and trial_score is not None and trial_score > best.score:
         assert trial_model_path is not None
@@ -276,16 +282,13 @@ class _CollapseWatch:
         self.low_epochs = self.low_epochs + 1 if record.val_accuracy <= self.threshold else 0
         if self.low_epochs < 2:
             return False
-        self.message = (
-            f"collapsed (held-back accuracy {record.val_accuracy:.4f} after epoch {record.epoch}, "
-            f"near chance) and was stopped"
-        )
+        self.message = f"collapsed towards chance by epoch {record.epoch}"
         return True
 
 
-def _what_happened(attempt: _Attempt, *, images: int) -> str:
-    stopped = f"{attempt.stopped}, " if attempt.stopped else ""
-    return f"{stopped}scored {attempt.score:.4f} on {images} held-back validation images"
+def _what_happened(attempt: _Attempt) -> str:
+    stopped = f"{attempt.stopped} and " if attempt.stopped else ""
+    return f"{stopped}scored {attempt.score:.4f}"
 
 
 def _retry_epochs(first: _Attempt, *, epochs: int, deadline: float | None) -> int:

@@ -234,7 +234,7 @@ def _summary(facts: StudyFacts, why: list[str]) -> list[Block]:
     text = f"The winner is trial {best.number} ({values}): {code(architecture(best))}."
     final = facts.final
     if final is not None and final.trial_number == best.number:
-        text += f" Its final retrained model scored test accuracy {final.test_accuracy:.4f}."
+        text += f" Its final model ({final.kept.description}) scored test accuracy {final.test_accuracy:.4f}."
     blocks.append(Paragraph(text))
     fidelity = _fidelity_sentence(facts)
     if fidelity:

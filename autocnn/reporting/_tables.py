@@ -69,7 +69,7 @@ def ranked_table(facts: StudyFacts, *, limit: int | None = None) -> Table:
     caption = (
         "Completed trials, best first"
         + (" (Pareto rank, then the first objective)" if facts.multi_objective else "")
-        + ". Test accuracy is measured once, for the final retrained model only. Click a column to sort."
+        + ". Test accuracy is measured once, for the final model only. Click a column to sort."
     )
     return Table(
         headers=tuple(headers),

@@ -80,8 +80,13 @@ def search(
     seed_value = settings.seed if seed is None else seed
     timeout_s = parse_timeout(timeout) if timeout is not None else settings.timeout
     trials_limit = max_trials if max_trials is not None else settings.max_trials
+    failures_limit = (
+        settings.max_consecutive_failures if max_consecutive_failures is None else max_consecutive_failures
+    )
+    if failures_limit < 1:
+        raise ConfigError(f"`max_consecutive_failures` must be >= 1; got {failures_limit}")
     if trials_limit is not None and trials_limit < 1:
-        raise ConfigError(f"max_trials must be >= 1; got {trials_limit}")
+        raise ConfigError(f"`max_trials` must be >= 1; got {trials_limit}")
     slots = plan_workers(workers=workers, gpus=gpus, trials_per_gpu=trials_per_gpu, available=visible_gpus())
     chosen_backend = make_backend(
         backend or settings.backend,
@@ -92,7 +97,7 @@ def search(
     )
     if len(slots) > 1 and chosen_backend.name != "optuna":
         raise ConfigError(
-            f"--workers needs the optuna backend: {chosen_backend.name}'s oracle keeps its state in one process"
+            f"`workers` > 1 needs the optuna backend: {chosen_backend.name}'s oracle keeps its state in one process"
         )
     data = (
         load_dataset(dataset, validation_fraction=settings.validation_fraction, seed=seed_value)
@@ -150,7 +155,7 @@ def search(
                 callbacks=callbacks,
                 seed=seed_value,
                 device=slots[0].device,
-                failures_limit=max_consecutive_failures or settings.max_consecutive_failures,
+                failures_limit=failures_limit,
                 trials_limit=trials_limit,
                 deadline=deadline,
                 budget_s=timeout_s,
@@ -333,7 +338,7 @@ def parse_timeout(value: float | str) -> float:
     try:
         return parse_duration(value)
     except ValueError as error:
-        raise ConfigError(f"--timeout: {error}") from None
+        raise ConfigError(f"`timeout`: {error}") from None
 
 
 def _default_algorithm(backend_override: str | None, space_backend: str, space_algorithm: str) -> str:

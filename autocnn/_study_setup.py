@@ -48,7 +48,7 @@ def open_study(
     except ValueError as error:
         raise StudyMismatchError(
             f"study {name!r} in {mask_secrets(url)} exists with other objectives ({error}); "
-            "choose another --study name"
+            "choose another `study` name"
         ) from None
     existing = optuna_study.user_attrs.get(STUDY_ATTR)
     expected = {
@@ -82,13 +82,13 @@ def open_study(
         raise StudyMismatchError(
             f"study {name!r} in {mask_secrets(url)} was created with another search space "
             f"(space {existing.get('space_name')!r}, file {existing.get('space_file')}); mixing them would make "
-            "the results meaningless. Use the original space file, or start a new study with --study NEW_NAME"
+            "the results meaningless. Use the original space file, or start a new study under another `study` name"
         )
     if existing.get("dataset_fingerprint") != expected["dataset_fingerprint"]:
         raise StudyMismatchError(
             f"study {name!r} in {mask_secrets(url)} was created on other data (dataset "
             f"{existing.get('dataset')!r}, fingerprint {str(existing.get('dataset_fingerprint'))[:12]}, now "
-            f"{dataset.fingerprint[:12]}); start a new study with --study NEW_NAME"
+            f"{dataset.fingerprint[:12]}); start a new study under another `study` name"
         )
     return optuna_study, False
 

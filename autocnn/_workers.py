@@ -73,15 +73,15 @@ def plan_workers(
 
     """
     if trials_per_gpu < 1:
-        raise ConfigError(f"--trials-per-gpu must be >= 1; got {trials_per_gpu}")
+        raise ConfigError(f"`trials_per_gpu` must be >= 1; got {trials_per_gpu}")
     if workers is not None and workers < 1:
-        raise ConfigError(f"--workers must be >= 1; got {workers}")
+        raise ConfigError(f"`workers` must be >= 1; got {workers}")
     chosen = list(available) if gpus is None else list(gpus)
     unknown = [gpu for gpu in chosen if gpu not in available]
     if unknown:
         seen = ", ".join(available) or "none"
         raise ConfigError(
-            f"--gpus {','.join(chosen)}: GPU {unknown[0]} is not visible here (visible: {seen})"
+            f"`gpus` {','.join(chosen)}: GPU {unknown[0]} is not visible here (visible: {seen})"
         )
     if not chosen:
         return [WorkerSlot(index, None) for index in range(workers or 1)]
@@ -89,8 +89,8 @@ def plan_workers(
     count = capacity if workers is None else workers
     if count > capacity:
         raise ConfigError(
-            f"--workers {count} exceeds {len(chosen)} GPU(s) x --trials-per-gpu {trials_per_gpu} = {capacity}; "
-            "raise --trials-per-gpu or lower --workers"
+            f"`workers` {count} exceeds {len(chosen)} GPU(s) x `trials_per_gpu` {trials_per_gpu} = {capacity}; "
+            "raise `trials_per_gpu` or lower `workers`"
         )
     return [WorkerSlot(index, chosen[index % len(chosen)]) for index in range(count)]
 

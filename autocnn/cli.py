@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
 from pathlib import Path
@@ -598,6 +599,28 @@ def _print_summary(result: Study) -> None:
     out.print(f"  study   {result.name} in {summary['storage']}")
 
 
+#: The flag that sets each Python parameter a library error may name in backticks.
+PARAMETER_FLAGS = {
+    "backend": "--backend",
+    "dataset": "--dataset",
+    "gpus": "--gpus",
+    "max_consecutive_failures": "search.max_consecutive_failures (in the space file)",
+    "max_trials": "--max-trials",
+    "register_name": "--register",
+    "storage": "--storage",
+    "study": "--study",
+    "timeout": "--timeout",
+    "tracking_uri": "--tracking-uri",
+    "trials_per_gpu": "--trials-per-gpu",
+    "workers": "--workers",
+}
+
+
+def as_flags(message: str) -> str:
+    """Return a library error message with the Python parameters it names shown as the CLI's flags."""
+    return re.sub(r"`(\w+)`", lambda match: PARAMETER_FLAGS.get(match[1], match[1]), message)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (2 for bad input, 130 for Ctrl-C)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -617,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
     except AutoCNNError as error:
         if debug:
             raise
-        err.print(f"error: {error}")
+        err.print(f"error: {as_flags(str(error))}")
         return error.exit_code
     return 0
 

@@ -18,7 +18,9 @@ __all__ = [
 class AutoCNNError(Exception):
     """Base class of every error autocnn raises on purpose.
 
-    The message is meant for people: it says what is wrong, where, and how to fix it.
+    The message is meant for people: it says what is wrong, where, and how to fix it. A Python
+    parameter it names is written in backticks (`max_trials`), so that the CLI can show the
+    flag instead (--max-trials).
     """
 
     exit_code: int = 1

@@ -54,7 +54,7 @@ def resolve_storage_url(storage: str | None, *, workdir: Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path.resolve()}"
     raise ConfigError(
-        f"--storage {storage!r} is neither a database URL (sqlite:///file.db, postgresql://user@host/db) "
+        f"`storage` {storage!r} is neither a database URL (sqlite:///file.db, postgresql://user@host/db) "
         "nor a file ending in .db or .journal"
     )
 

@@ -192,7 +192,8 @@ class Study:
             if path.exists():
                 return keras.models.load_model(path, compile=False)
         raise SearchError(
-            f"study {self.name!r} has no saved model in {self.directory}; run the search without --no-retrain"
+            f"study {self.name!r} has no saved model in {self.directory}; run the search with its final "
+            "retrain (the default)"
         )
 
     def leaderboard(self) -> pd.DataFrame:

@@ -139,12 +139,12 @@ class KerasTunerBackend(Backend):
         if algorithm not in KERAS_TUNER_ALGORITHMS:
             raise ConfigError(
                 f"algorithm {algorithm!r} is not a Keras Tuner algorithm; use one of "
-                f"{', '.join(KERAS_TUNER_ALGORITHMS)} (or --backend optuna)"
+                f"{', '.join(KERAS_TUNER_ALGORITHMS)} (or `backend` optuna)"
             )
         if pruner not in ("none", "median", "asha", "hyperband"):
             raise ConfigError(f"pruner {pruner!r} is unknown; use one of none, median, asha, hyperband")
         if len(space.search.objective) > 1:
-            raise ConfigError("Keras Tuner optimizes one objective; use --backend optuna for several")
+            raise ConfigError("Keras Tuner optimizes one objective; use `backend` optuna for several")
         objective = space.search.objective[0]
         if objective.metric not in ("val_accuracy", "val_loss"):
             raise ConfigError("the Keras Tuner backend optimizes val_accuracy or val_loss only")

@@ -181,7 +181,7 @@ class _KerasDataset:
         return (
             f"{what}. autocnn looked in {looked}. To use it offline, "
             f"{self.hand_copy.format(cache=keras_cache_dir())}, or pass a local copy as "
-            f"the dataset path (--dataset PATH: an .npz file with x_train, y_train, x_test, y_test, a folder "
+            f"the `dataset` path (an .npz file with x_train, y_train, x_test, y_test, a folder "
             f"of IDX files, or a folder of class sub-folders of images). Datasets available offline now: "
             f"{offline or 'none'}."
         )

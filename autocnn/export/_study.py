@@ -142,7 +142,7 @@ def _study_dataset(study: Study, dataset: str | Dataset | None) -> tuple[Dataset
         return dataset, seed
     name = dataset if dataset is not None else study.info.get("dataset")
     if not name:
-        raise ConfigError(f"study {study.name!r} does not record its dataset; pass dataset= (--dataset)")
+        raise ConfigError(f"study {study.name!r} does not record its dataset; pass `dataset`")
     try:
         data = load_dataset(name, validation_fraction=study.info.get("validation_fraction", 0.1), seed=seed)
     except DataError as error:

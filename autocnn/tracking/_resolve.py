@@ -52,7 +52,7 @@ def resolve_tracking_uri(tracking_uri: str | None, *, workdir: str | Path) -> st
     if path.suffix in (".db", ".sqlite", ".sqlite3"):
         return f"sqlite:///{path.resolve()}"
     raise ConfigError(
-        f"--tracking-uri {chosen!r} is neither a URI (sqlite:///path/mlflow.db, http://host:5000, "
+        f"`tracking_uri` {chosen!r} is neither a URI (sqlite:///path/mlflow.db, http://host:5000, "
         "postgresql://user@host/db) nor a file ending in .db"
     )
 
@@ -102,7 +102,7 @@ def make_tracker(
     if not enabled:
         return NoTracker()
     if register_name is not None and not register_name.strip():
-        raise ConfigError("--register must be a model name such as 'digits-cnn'; got an empty name")
+        raise ConfigError("`register_name` must be a model name such as 'digits-cnn'; got an empty name")
     return MLflowTracker(
         tracking_uri=resolve_tracking_uri(tracking_uri, workdir=workdir), register_name=register_name
     )

@@ -163,3 +163,29 @@ def test_timeout_is_respected(tiny_space, workdir):
     counted = [r for r in study.trials() if r.status in ("complete", "pruned")]
     assert 2 <= len(counted) < 1000
     assert study.final is not None
+
+
+@pytest.mark.parametrize(
+    "option,message",
+    [
+        ({"max_trials": 0}, "`max_trials` must be >= 1; got 0"),
+        ({"timeout": "soon"}, "`timeout`: 'soon' is not a duration"),
+        ({"workers": 0}, "`workers` must be >= 1; got 0"),
+        ({"max_consecutive_failures": 0}, "`max_consecutive_failures` must be >= 1; got 0"),
+    ],
+)
+def test_library_errors_name_the_python_parameter(tiny_space, workdir, option, message):
+    with pytest.raises(ConfigError) as raised:
+        search(tiny_space, dataset="digits", workdir=workdir, **option)
+    assert str(raised.value).startswith(message)
+    assert "--" not in str(raised.value)
+
+
+def test_the_cli_shows_flags_where_the_library_names_parameters():
+    from autocnn.cli import as_flags
+
+    assert (
+        as_flags("`workers` 5 exceeds 2 GPU(s) x `trials_per_gpu` 2")
+        == "--workers 5 exceeds 2 GPU(s) x --trials-per-gpu 2"
+    )
+    assert as_flags("run `autocnn search` first") == "run `autocnn search` first"

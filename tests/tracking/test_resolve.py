@@ -47,9 +47,9 @@ def test_a_db_path_is_an_sqlite_store_and_anything_else_is_refused(tmp_path, mon
     assert resolve_tracking_uri("elsewhere/track.db", workdir="runs") == (
         f"sqlite:///{(tmp_path / 'elsewhere' / 'track.db').resolve()}"
     )
-    with pytest.raises(ConfigError, match=r"--tracking-uri 'nonsense' is neither a URI"):
+    with pytest.raises(ConfigError, match=r"`tracking_uri` 'nonsense' is neither a URI"):
         resolve_tracking_uri("nonsense", workdir="runs")
-    with pytest.raises(ConfigError, match="--register must be a model name"):
+    with pytest.raises(ConfigError, match="`register_name` must be a model name"):
         make_tracker(workdir="runs", tracking_uri=None, enabled=True, register_name=" ")
 
 

@@ -23,7 +23,7 @@ def test_chosen_gpus_and_worker_count():
 
 
 def test_too_many_workers_for_the_gpus_is_refused():
-    with pytest.raises(ConfigError, match=r"--workers 5 exceeds 2 GPU\(s\) x --trials-per-gpu 2 = 4"):
+    with pytest.raises(ConfigError, match=r"`workers` 5 exceeds 2 GPU\(s\) x `trials_per_gpu` 2 = 4"):
         plan_workers(workers=5, gpus=None, trials_per_gpu=2, available=["0", "1"])
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,56 +126,48 @@ def search(
         command_line=command_line or "autocnn.search()",
     )
     append_run(optuna_study, info)
-    for callback in callbacks:
-        callback.on_search_start(info)
     deadline = started + timeout_s if timeout_s is not None else None
     interrupted = False
-    error_text: str | None = None
     try:
-        if len(slots) > 1:
-            chosen_backend.prepare(optuna_study, new=new)
-            _run_workers(
-                result,
-                slots=slots,
-                trials_limit=trials_limit,
-                deadline=None if timeout_s is None else time.time() + timeout_s,
-                retrain=retrain,
-                recycle_after=recycle_after,
-                max_rss_mb=max_rss_mb,
-                extra=worker_options,
-                callbacks=callbacks,
-            )
-        else:
-            configure_gpus()
-            _run_here(
-                result,
-                backend=chosen_backend,
-                dataset=data,
-                space=search_space,
-                new=new,
-                callbacks=callbacks,
-                seed=seed_value,
-                device=slots[0].device,
-                failures_limit=failures_limit,
-                trials_limit=trials_limit,
-                deadline=deadline,
-                budget_s=timeout_s,
-                retrain=retrain,
-                recycle_after=recycle_after,
-                max_rss_mb=max_rss_mb,
-            )
-        if retrain:
-            _retrain_best(
-                result, data, settings=settings, callbacks=callbacks, seed=seed_value, deadline=deadline
-            )
+        with hooked(result, info, callbacks):
+            if len(slots) > 1:
+                chosen_backend.prepare(optuna_study, new=new)
+                _run_workers(
+                    result,
+                    slots=slots,
+                    trials_limit=trials_limit,
+                    deadline=None if timeout_s is None else time.time() + timeout_s,
+                    retrain=retrain,
+                    recycle_after=recycle_after,
+                    max_rss_mb=max_rss_mb,
+                    extra=worker_options,
+                    callbacks=callbacks,
+                )
+            else:
+                configure_gpus()
+                _run_here(
+                    result,
+                    backend=chosen_backend,
+                    dataset=data,
+                    space=search_space,
+                    new=new,
+                    callbacks=callbacks,
+                    seed=seed_value,
+                    device=slots[0].device,
+                    failures_limit=failures_limit,
+                    trials_limit=trials_limit,
+                    deadline=deadline,
+                    budget_s=timeout_s,
+                    retrain=retrain,
+                    recycle_after=recycle_after,
+                    max_rss_mb=max_rss_mb,
+                )
+            if retrain:
+                _retrain_best(
+                    result, data, settings=settings, callbacks=callbacks, seed=seed_value, deadline=deadline
+                )
     except (KeyboardInterrupt, SearchInterrupted):
         interrupted = True
-    except SearchError as error:
-        error_text = str(error)
-        raise
-    finally:
-        for callback in callbacks:
-            callback.on_search_end(result, interrupted=interrupted, error=error_text)
     if interrupted:
         stopped = SearchInterrupted(
             f"search interrupted; the finished trials of study {study_name!r} are kept. "
@@ -261,11 +254,7 @@ def run_worker(
         command_line=command_line or "autocnn.run_worker()",
         worker=True,
     )
-    for callback in callbacks:
-        callback.on_search_start(info)
-    interrupted = False
-    error_text: str | None = None
-    try:
+    with hooked(result, info, callbacks):
         return _run_here(
             result,
             backend=chosen_backend,
@@ -283,6 +272,21 @@ def run_worker(
             recycle_after=recycle_after,
             max_rss_mb=max_rss_mb,
         )
+
+
+@contextmanager
+def hooked(study: Study, info: SearchInfo, callbacks: Sequence[SearchCallback]) -> Iterator[None]:
+    """Fire ``on_search_start`` now and ``on_search_end`` when the block ends, however it ends.
+
+    The one session a search and a worker both run in, so that a tracker sees every trial whichever
+    process ran it.
+    """
+    for callback in callbacks:
+        callback.on_search_start(info)
+    interrupted = False
+    error_text: str | None = None
+    try:
+        yield
     except (KeyboardInterrupt, SearchInterrupted):
         interrupted = True
         raise
@@ -291,7 +295,7 @@ def run_worker(
         raise
     finally:
         for callback in callbacks:
-            callback.on_search_end(result, interrupted=interrupted, error=error_text)
+            callback.on_search_end(study, interrupted=interrupted, error=error_text)
 
 
 def _search_info(

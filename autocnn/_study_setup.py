@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from autocnn._compat import heartbeat_enabled, stale_trial_ids, study_storage, trial_id
 from autocnn._system import hardware, process_alive, worker_id
 from autocnn.backends import Backend
 from autocnn.callbacks import SearchInfo
@@ -139,11 +140,12 @@ def mark_trial_lost(optuna_study: Any, trial: Any, *, reason: str) -> bool:
     """
     import optuna
 
-    storage = optuna_study._storage
+    storage = study_storage(optuna_study)
+    number = trial_id(trial)
     try:
-        storage.set_trial_user_attr(trial._trial_id, STATUS_ATTR, "failed")
-        storage.set_trial_user_attr(trial._trial_id, REASON_ATTR, reason)
-        if not storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL):
+        storage.set_trial_user_attr(number, STATUS_ATTR, "failed")
+        storage.set_trial_user_attr(number, REASON_ATTR, reason)
+        if not storage.set_trial_state_values(number, optuna.trial.TrialState.FAIL):
             return False
     except (optuna.exceptions.UpdateFinishedTrialError, RuntimeError):
         return False
@@ -164,14 +166,12 @@ def mark_trial_lost(optuna_study: Any, trial: Any, *, reason: str) -> bool:
 
 def fail_stale_trials(optuna_study: Any) -> None:
     """Fail trials whose worker stopped sending heartbeats (killed, out of memory, lost), retrying each once."""
-    from optuna.storages._heartbeat import is_heartbeat_enabled
-
-    storage = optuna_study._storage
-    if not is_heartbeat_enabled(storage):
+    storage = study_storage(optuna_study)
+    if not heartbeat_enabled(storage):
         return
-    for trial_id in storage._get_stale_trial_ids(optuna_study._study_id):
+    for stale in stale_trial_ids(optuna_study):
         mark_trial_lost(
             optuna_study,
-            storage.get_trial(trial_id),
+            storage.get_trial(stale),
             reason="its worker stopped sending heartbeats (killed, out of memory or lost)",
         )

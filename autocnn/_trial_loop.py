@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from autocnn._compat import heartbeat_enabled, study_storage, trial_id
 from autocnn._fidelity import planned_retrain_epochs, retrain_epoch_seconds, trial_dataset
 from autocnn._format import format_seconds
 from autocnn._study_setup import fail_stale_trials
@@ -125,9 +126,7 @@ class TrialLoop:
         self.objectives = space.search.objective
         self.state = _LoopState()
         self.worker = worker_id()
-        from optuna.storages._heartbeat import is_heartbeat_enabled
-
-        self._heartbeats = is_heartbeat_enabled(self.optuna_study._storage)
+        self._heartbeats = heartbeat_enabled(study_storage(self.optuna_study))
         self._budget_s = 0.0
 
     def run(
@@ -264,7 +263,7 @@ class TrialLoop:
         assert architecture is not None
         metrics: dict[str, float] = {"params": float(architecture.params), "flops": float(architecture.flops)}
         started = time.monotonic()
-        heartbeat = _Heartbeat(self.optuna_study._storage, trial._trial_id)
+        heartbeat = _Heartbeat(study_storage(self.optuna_study), trial_id(trial))
         model = None
         try:
             model, status, reason, curve = self._train(trial, proposal, deadline, metrics)
@@ -413,7 +412,7 @@ class TrialLoop:
         else:
             self.optuna_study.tell(trial, state=optuna.trial.TrialState.FAIL)
         self.backend.finish(trial, status=status, values=values, weights_path=None)
-        record = record_from_trial(self.optuna_study._storage.get_trial(trial._trial_id))
+        record = record_from_trial(study_storage(self.optuna_study).get_trial(trial_id(trial)))
         for callback in self.callbacks:
             callback.on_trial_end(record, model=model)
 

@@ -12,6 +12,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from autocnn._compat import oracle_file, set_oracle_project
 from autocnn.backends._base import Backend, Proposal
 from autocnn.errors import ConfigError
 from autocnn.records import CURVE_ATTR, SEED_ATTR, SEED_INDEX_ATTR, STATUS_ATTR, EpochRecord
@@ -185,8 +186,8 @@ class KerasTunerBackend(Backend):
         oracle.verbose = 0
         self.directory = directory
         project = f"kt_{space_hash(self.space)}"
-        oracle._set_project_dir(str(directory), project)
-        if Path(oracle._get_oracle_fname()).exists():
+        set_oracle_project(oracle, directory=str(directory), project=project)
+        if Path(oracle_file(oracle)).exists():
             oracle.reload()
         self.oracle = oracle
 

@@ -171,7 +171,7 @@ def test_download_failure_is_one_data_error_saying_where_to_put_the_file(
     assert f"dataset {name!r}" in message and "could not be downloaded" in message
     assert "URL fetch failure" in message
     assert str(empty_keras_cache / OFFLINE_CASES[name]) in message  # where it looked / where to put it
-    assert "--dataset PATH" in message
+    assert "as the `dataset` path (an .npz file" in message  # the CLI shows it as --dataset
     assert message.rstrip().endswith("Datasets available offline now: digits.")
     if name == "fashion_mnist":
         assert str(tmp_path / "no-system-copy") in message

@@ -9,6 +9,7 @@ of the learning rate (when the time allows), and otherwise replaced by the trial
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import time
@@ -61,9 +62,9 @@ class FinalSource(str, Enum):
     def description(self) -> str:
         """Return a few words for people."""
         return {
-            FinalSource.RETRAINED: "retrained on train + validation",
-            FinalSource.RETRAINED_LOWER_LR: "retrained on train + validation at a lower learning rate",
-            FinalSource.TRIAL_MODEL: "the trial's own model, trained on the training split",
+            FinalSource.RETRAINED: "retrained on train + validation by the search",
+            FinalSource.RETRAINED_LOWER_LR: "retrained on train + validation by the search at a lower learning rate",
+            FinalSource.TRIAL_MODEL: "the trial's own model, trained on the training split during the search",
         }[self]
 
 
@@ -109,22 +110,16 @@ class _Attempt:
 
 def guard_split(dataset: Dataset, *, seed: int) -> Dataset:
     """Return the retrain's data: train + validation less a stratified guard, which becomes the validation split."""
-    from autocnn.data import Dataset
     from autocnn.data._splits import stratified_split
 
     share = min(GUARD_SHARE, GUARD_IMAGES / max(len(dataset.y_val), 1))
     kept, guard = stratified_split(dataset.y_val, fraction=share, seed=seed)
-    return Dataset(
-        name=dataset.name,
+    return dataclasses.replace(
+        dataset,
         x_train=np.concatenate([dataset.x_train, dataset.x_val[kept]]),
         y_train=np.concatenate([dataset.y_train, dataset.y_val[kept]]),
         x_val=dataset.x_val[guard],
         y_val=dataset.y_val[guard],
-        x_test=dataset.x_test,
-        y_test=dataset.y_test,
-        class_names=dataset.class_names,
-        fingerprint=dataset.fingerprint,
-        source=dataset.source,
     )
 
 
@@ -222,7 +217,6 @@ def retrain_guarded(
         + f" on {images} held-back validation images"
     )
     if trial_model is not None and trial_score is not None and trial_score > best.score:
-        assert trial_model_path is not None
         return FinalModel(
             model=trial_model,
             source=FinalSource.TRIAL_MODEL,

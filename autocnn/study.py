@@ -68,14 +68,7 @@ class FinalResult:
     @property
     def kept_summary(self) -> str:
         """Return a sentence on which model is kept and why, for summaries and cards."""
-        text = {
-            FinalSource.RETRAINED: f"trial {self.trial_number}'s configuration retrained on train + validation by "
-            "the search",
-            FinalSource.RETRAINED_LOWER_LR: f"trial {self.trial_number}'s configuration retrained on train + "
-            "validation by the search, at a lower learning rate",
-            FinalSource.TRIAL_MODEL: f"trial {self.trial_number}'s own model, trained on the training split during "
-            "the search",
-        }[self.kept]
+        text = f"trial {self.trial_number}: {self.kept.description}"
         return f"{text} ({self.kept_reason})" if self.kept_reason else text
 
 
@@ -186,8 +179,9 @@ class Study:
 
         final = self.final
         candidates = [Path(final.model_path)] if final is not None else []
-        if self.ranked():
-            candidates.append(self.trial_model_path(self.best_trial.number))
+        ranked = self.ranked()
+        if ranked:
+            candidates.append(self.trial_model_path(ranked[0].number))
         for path in candidates:
             if path.exists():
                 return keras.models.load_model(path, compile=False)

@@ -253,16 +253,16 @@ def _retrain(
         f"+ validation with seed {seed}{lower} (the search keeps only the best trial's model, trial {best})"
     )
     if kept.source is FinalSource.TRIAL_MODEL:
-        source = f"trial {record.number}'s own model, trained on the training split during the search"
+        source = f"trial {record.number}: {kept.source.description}"
     if kept.reason:
         source += f"; {kept.reason}"
     training = {
         "epochs": kept.epochs,
         "seconds": round(seconds, 2),
         "seed": seed,
-        "data": FinalSource.TRIAL_MODEL.description
-        if kept.source is FinalSource.TRIAL_MODEL
-        else (f"train + validation less {kept.guard.images} held-back images"),
+        "data": f"train + validation less {kept.guard.images} held-back images"
+        if kept.source is not FinalSource.TRIAL_MODEL
+        else "the training split",
         "held_back_accuracy": round(kept.guard.kept, 4),
     }
     return record, kept.model, source, training

@@ -3,7 +3,6 @@
 from autocnn.space._dimensions import Choice, Dimension, Fixed, FloatRange, IntRange, Suggester
 from autocnn.space._durations import parse_duration
 from autocnn.space._loader import (
-    is_ready_made,
     load_space,
     parse_space,
     ready_made_spaces,
@@ -37,7 +36,6 @@ __all__ = [
     "SearchSpace",
     "Suggester",
     "TrainingSpace",
-    "is_ready_made",
     "load_space",
     "parse_duration",
     "parse_space",

@@ -29,11 +29,6 @@ def ready_made_spaces() -> dict[str, Traversable]:
     }
 
 
-def is_ready_made(name: str) -> bool:
-    """Return whether ``name`` names a ready-made space (and no file of that name is in the way)."""
-    return not Path(name).exists() and name in ready_made_spaces()
-
-
 def load_space(path: str | Path) -> SearchSpace:
     """Load and validate a search-space YAML file, or a ready-made space by name.
 
@@ -48,13 +43,12 @@ def load_space(path: str | Path) -> SearchSpace:
 
     """
     file = Path(path)
-    if isinstance(path, str) and is_ready_made(path):
-        entry = ready_made_spaces()[path]
-        return parse_space(
-            entry.read_text(encoding="utf-8"), source=f"{path} (ready-made)", default_name=path
-        )
     if not file.exists():
-        names = ", ".join(ready_made_spaces())
+        ready_made = ready_made_spaces()
+        if isinstance(path, str) and path in ready_made:
+            text = ready_made[path].read_text(encoding="utf-8")
+            return parse_space(text, source=f"{path} (ready-made)", default_name=path)
+        names = ", ".join(ready_made)
         raise ConfigError(
             f"{file}: no such space file or ready-made space; give a path to a YAML file or one of: {names} "
             "(autocnn spaces list)"

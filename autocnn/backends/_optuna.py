@@ -6,8 +6,8 @@ import warnings
 from typing import Any
 
 from autocnn.backends._base import Backend, Proposal
+from autocnn.core.records import SEED_ATTR, SEED_INDEX_ATTR, EpochRecord
 from autocnn.errors import ConfigError, MissingExtraError
-from autocnn.records import SEED_ATTR, SEED_INDEX_ATTR, EpochRecord
 from autocnn.space import FloatRange, SearchSpace, sample_config
 from autocnn.space._dimensions import Scalar
 
@@ -44,7 +44,7 @@ class OptunaBackend(Backend):
         if algorithm not in OPTUNA_ALGORITHMS:
             raise ConfigError(
                 f"algorithm {algorithm!r} is not an Optuna algorithm; use one of {', '.join(OPTUNA_ALGORITHMS)} "
-                "(random, bayesian and hyperband belong to --backend keras-tuner)"
+                "(random, bayesian and hyperband belong to `backend` keras-tuner)"
             )
         if pruner not in OPTUNA_PRUNERS:
             raise ConfigError(f"pruner {pruner!r} is unknown; use one of {', '.join(OPTUNA_PRUNERS)}")

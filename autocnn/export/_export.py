@@ -228,7 +228,7 @@ def export_model(
                 raise ExportError(
                     f"the int8 TFLite model agrees with the Keras model on the top class of only "
                     f"{report.top1_agreement:.1%} of {len(images)} images (at least {min_agreement:.0%} "
-                    "needed); quantization hurts this model too much: export it without --quantize, or "
+                    "needed); quantization hurts this model too much: export it without `quantize`, or "
                     "calibrate on more training images"
                 )
         elif max_abs_diff > tolerance:

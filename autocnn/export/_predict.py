@@ -93,7 +93,7 @@ def load_model_safely(path: Path, *, unsafe: bool = False) -> keras.Model:
         raise ConfigError(
             f"{path}: refusing to load it: it holds Python code (Lambda layer "
             f"{', '.join(repr(name) for name in lambdas)}) that loading would run. If you trust where the "
-            "file comes from, load it with unsafe=True (autocnn predict --unsafe)"
+            "file comes from, turn on `unsafe`"
         )
     try:
         return keras.models.load_model(path, compile=False, safe_mode=not unsafe)
@@ -101,7 +101,7 @@ def load_model_safely(path: Path, *, unsafe: bool = False) -> keras.Model:
         if "safe_mode" in str(error):
             raise ConfigError(
                 f"{path}: refusing to load it: Keras' safe mode found Python code in it ({_first_line(error)}). "
-                "If you trust where the file comes from, load it with unsafe=True (autocnn predict --unsafe)"
+                "If you trust where the file comes from, turn on `unsafe`"
             ) from None
         raise ConfigError(f"{path}: cannot be loaded as a Keras model: {_first_line(error)}") from None
     except (TypeError, KeyError, OSError) as error:
@@ -137,8 +137,8 @@ def read_image(path: Path, *, height: int, width: int, channels: int, resize: bo
         if not resize:
             raise DataError(
                 f"{path}: the image is {converted.width}x{converted.height} pixels but the model expects "
-                f"{width}x{height} (width x height); resize it first, or pass resize=True (autocnn predict "
-                "--resize) to resize it bilinearly"
+                f"{width}x{height} (width x height); resize it first, or turn on `resize` to "
+                "resize it bilinearly"
             )
         converted = converted.resize((width, height), Image.Resampling.BILINEAR)
     pixels = np.asarray(converted, dtype=np.float32) / np.float32(255.0)

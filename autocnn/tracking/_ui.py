@@ -15,8 +15,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from autocnn.core.storage import DEFAULT_WORKDIR, mask_secrets
 from autocnn.errors import ConfigError
-from autocnn.storage import DEFAULT_WORKDIR, mask_secrets
 from autocnn.tracking._resolve import (
     MLFLOW_DB,
     default_artifact_root,
@@ -64,8 +64,8 @@ def ui_command(
     if database is not None and not database.is_file():
         raise ConfigError(
             f"no MLflow records in {workdir}: {database} does not exist. Run `autocnn search` first "
-            f"(it tracks into {Path(workdir) / MLFLOW_DB} unless given --no-tracking), or choose the "
-            "store with --workdir or --tracking-uri"
+            f"(it tracks into {Path(workdir) / MLFLOW_DB} unless told not to), or choose the "
+            "store with `workdir` or `tracking_uri`"
         )
     _check_port_free(host, port)
     command = [
@@ -205,7 +205,7 @@ def _check_port_free(host: str, port: int) -> None:
         except OSError as error:
             raise ConfigError(
                 f"cannot serve the MLflow UI on {host}:{port} ({error.strerror or error}); "
-                "choose another port with --port"
+                "choose another `port`"
             ) from None
 
 

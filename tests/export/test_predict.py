@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from autocnn.cli import as_flags
 from autocnn.errors import ConfigError, DataError
 from autocnn.export import class_names_for, load_model_safely, predict_images
 from tests.export.conftest import CLASS_NAMES
@@ -79,7 +80,8 @@ def test_a_wrong_size_image_names_the_expected_size(tmp_path: Path, trained_mode
         DataError, match=r"big\.png: the image is 20x16 pixels but the model expects 8x8"
     ) as caught:
         predict_images(trained_model, [path])
-    assert "resize=True" in str(caught.value) and "--resize" in str(caught.value)
+    assert "or turn on `resize` to resize it bilinearly" in str(caught.value)
+    assert "or turn on --resize to resize it" in as_flags(str(caught.value))
     (prediction,) = predict_images(trained_model, [path], resize=True)
     assert len(prediction.top) == 3
 
@@ -125,7 +127,8 @@ def test_safe_mode_refuses_a_model_with_a_lambda_layer(lambda_model_path: Path) 
         ConfigError, match=r"refusing to load it: it holds Python code \(Lambda layer 'doubler'\)"
     ) as caught:
         load_model_safely(lambda_model_path)
-    assert "unsafe=True" in str(caught.value) and "--unsafe" in str(caught.value)
+    assert "turn on `unsafe`" in str(caught.value)
+    assert "turn on --unsafe" in as_flags(str(caught.value))
 
 
 def test_unsafe_loads_a_lambda_model_and_predicts(

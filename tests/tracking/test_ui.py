@@ -48,7 +48,9 @@ def test_ui_on_a_taken_port_says_to_choose_another(workdir, monkeypatch):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(ConfigError, match=rf"cannot serve the MLflow UI on 127\.0\.0\.1:{port} .*--port"):
+        with pytest.raises(
+            ConfigError, match=rf"cannot serve the MLflow UI on 127\.0\.0\.1:{port} .*another `port`"
+        ):
             ui_command(workdir=workdir, port=port)
 
 

@@ -25,12 +25,12 @@ from autocnn.space import SearchSpace, load_space
 quiet_tensorflow()
 
 if TYPE_CHECKING:
-    from autocnn._search import search
-    from autocnn.callbacks import SearchCallback
+    from autocnn.core.callbacks import SearchCallback
+    from autocnn.core.session import search
+    from autocnn.core.study import Study, load_study
     from autocnn.data import Dataset, dataset_from_arrays, load_dataset
     from autocnn.export import export_model
     from autocnn.model import analyze_architecture, build_model
-    from autocnn.study import Study, load_study
 
 _LAZY = {
     "analyze_architecture": "autocnn.model",
@@ -39,10 +39,10 @@ _LAZY = {
     "load_dataset": "autocnn.data",
     "dataset_from_arrays": "autocnn.data",
     "export_model": "autocnn.export",
-    "search": "autocnn._search",
-    "SearchCallback": "autocnn.callbacks",
-    "Study": "autocnn.study",
-    "load_study": "autocnn.study",
+    "search": "autocnn.core.session",
+    "SearchCallback": "autocnn.core.callbacks",
+    "Study": "autocnn.core.study",
+    "load_study": "autocnn.core.study",
 }
 
 __all__ = [

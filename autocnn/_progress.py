@@ -9,15 +9,15 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from autocnn._final_model import FinalSource
-from autocnn.callbacks import SearchCallback, SearchInfo
 from autocnn.config import TrialConfig
-from autocnn.records import EpochRecord, TrialRecord
+from autocnn.core.callbacks import SearchCallback, SearchInfo
+from autocnn.core.final_model import FinalSource
+from autocnn.core.records import EpochRecord, TrialRecord, TrialStatus
 
 if TYPE_CHECKING:
     import keras
 
-    from autocnn.study import FinalResult, Study
+    from autocnn.core.study import FinalResult, Study
 
 _STATUS_STYLE = {
     "complete": "green",
@@ -85,7 +85,7 @@ class ConsoleProgress(SearchCallback):
         if self.live is not None:
             self.live.stop()
             self.live = None
-        if record.status == "complete" and record.values:
+        if record.status is TrialStatus.COMPLETE and record.values:
             value = record.values[0]
             if self.best is None or (value > self.best if self.maximize else value < self.best):
                 self.best = value
@@ -97,7 +97,7 @@ class ConsoleProgress(SearchCallback):
             text.append(f"  {record.epochs_trained} ep")
         if record.duration is not None:
             text.append(f"  {record.duration:.1f}s")
-        if record.reason and record.status != "complete":
+        if record.reason and record.status is not TrialStatus.COMPLETE:
             text.append(f"  ({record.reason})", style="dim")
         if self.best is not None:
             text.append(f"  best {self.best:.4f}", style="bold")

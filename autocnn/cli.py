@@ -19,8 +19,8 @@ from autocnn._version import __version__
 from autocnn.errors import AutoCNNError, SearchInterrupted
 
 if TYPE_CHECKING:
-    from autocnn.callbacks import SearchCallback
-    from autocnn.study import Study
+    from autocnn.core.callbacks import SearchCallback
+    from autocnn.core.study import Study
 
 app = typer.Typer(
     name="autocnn",
@@ -298,7 +298,7 @@ def search_command(
     from autocnn._console import resolve_space_argument
     from autocnn._progress import ConsoleProgress
     from autocnn._quiet import import_tensorflow_quietly
-    from autocnn._search import search
+    from autocnn.core.session import search
 
     import_tensorflow_quietly()
     _stop_on_signals()
@@ -314,9 +314,6 @@ def search_command(
     )
     progress: list[SearchCallback] = [] if quiet or as_json else [ConsoleProgress(out)]
     callbacks = [*progress, tracker]
-    worker_options = (
-        ["--no-tracking"] if no_tracking else (["--tracking-uri", tracking_uri] if tracking_uri else [])
-    )
     try:
         result = search(
             resolve_space_argument(space, dataset=dataset),
@@ -336,12 +333,11 @@ def search_command(
             trials_per_gpu=trials_per_gpu,
             recycle_after=recycle_after,
             max_rss_mb=max_rss_mb,
-            worker_options=worker_options,
             callbacks=callbacks,
             command_line=" ".join(["autocnn", *sys.argv[1:]]),
         )
     except SearchInterrupted as stopped:
-        from autocnn.study import Study
+        from autocnn.core.study import Study
 
         if isinstance(stopped.study, Study) and not as_json:
             _print_summary(stopped.study)
@@ -387,6 +383,13 @@ def worker_command(
         float | None, typer.Option(min=1, help="Exit with code 75 past this memory (MB).")
     ] = None,
     device: Annotated[str, typer.Option(help="Label recorded with each trial, e.g. 'gpu 1'.")] = "",
+    run: Annotated[
+        str | None,
+        typer.Option(
+            help="Follow this run of the study (its limits, deadline and tracking), as the workers "
+            "`autocnn search --workers` starts do."
+        ),
+    ] = None,
     tracking_uri: Annotated[
         str | None,
         typer.Option(
@@ -399,8 +402,9 @@ def worker_command(
     """Join an existing study from any machine and run its trials (exit 75: restart me)."""
     from autocnn._progress import ConsoleProgress
     from autocnn._quiet import import_tensorflow_quietly
-    from autocnn._search import run_worker
-    from autocnn._workers import RECYCLE_EXIT_CODE
+    from autocnn.core.records import LoopEnd
+    from autocnn.core.session import run_worker
+    from autocnn.core.workers import RECYCLE_EXIT_CODE
     from autocnn.tracking import make_tracker
 
     import_tensorflow_quietly()
@@ -409,6 +413,7 @@ def worker_command(
         study,
         storage=storage,
         workdir=workdir,
+        run=run,
         max_trials=max_trials,
         timeout=timeout,
         reserve_retrain=reserve_retrain,
@@ -423,7 +428,7 @@ def worker_command(
         ],
         command_line=" ".join(["autocnn", *sys.argv[1:]]),
     )
-    if outcome == "recycle":
+    if outcome is LoopEnd.RECYCLE:
         raise typer.Exit(RECYCLE_EXIT_CODE)
 
 
@@ -446,8 +451,8 @@ def report_command(
 ) -> None:
     """Write the report of a study (index.html, report.md, leaderboard.csv, plots) or compare studies."""
     from autocnn._quiet import import_tensorflow_quietly
+    from autocnn.core.study import load_study
     from autocnn.reporting import compare_studies, write_report
-    from autocnn.study import load_study
 
     names = [name for item in compare or [] for name in item.split(",") if name]
     if (study is None) == (not names):
@@ -500,14 +505,17 @@ def export_command(
     ] = None,
     workdir: Annotated[Path, typer.Option(help="The work directory of the study.")] = Path("autocnn_runs"),
     dataset: Annotated[
-        str | None, typer.Option(help="Path of the study's data when it was a local file or folder.")
+        str | None,
+        typer.Option(
+            help="The study's data, if it moved since the search (default: where the study recorded it)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Export a study's model, verify it with its own runtime, and write a model card beside it."""
     from autocnn._quiet import import_tensorflow_quietly
+    from autocnn.core.study import load_study
     from autocnn.export import EXPORT_FORMATS, QUANTIZE_MODES, export_study
-    from autocnn.study import load_study
 
     if format not in EXPORT_FORMATS:
         raise typer.BadParameter(f"use one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
@@ -605,13 +613,22 @@ PARAMETER_FLAGS = {
     "dataset": "--dataset",
     "gpus": "--gpus",
     "max_consecutive_failures": "search.max_consecutive_failures (in the space file)",
+    "max_rss_mb": "--max-rss-mb",
     "max_trials": "--max-trials",
+    "port": "--port",
+    "quantize": "--quantize",
+    "recycle_after": "--recycle-after",
     "register_name": "--register",
+    "resize": "--resize",
+    "run": "--run",
     "storage": "--storage",
     "study": "--study",
     "timeout": "--timeout",
     "tracking_uri": "--tracking-uri",
+    "trial": "--trial",
     "trials_per_gpu": "--trials-per-gpu",
+    "unsafe": "--unsafe",
+    "workdir": "--workdir",
     "workers": "--workers",
 }
 

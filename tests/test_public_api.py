@@ -22,7 +22,7 @@ def _import_every_submodule() -> list[str]:
 
 def test_no_public_name_is_shadowed_by_a_submodule():
     imported = _import_every_submodule()
-    assert "autocnn._search" in imported and "autocnn.study" in imported
+    assert "autocnn.core.session" in imported and "autocnn.core.study" in imported
     for name in autocnn.__all__:
         value = getattr(autocnn, name)
         assert not isinstance(value, types.ModuleType), f"autocnn.{name} is the module {value.__name__}"

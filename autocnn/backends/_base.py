@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from autocnn.config import TrialConfig
-from autocnn.records import EpochRecord
+from autocnn.core.records import EpochRecord, TrialStatus
 from autocnn.space import SearchSpace
 
 
@@ -67,7 +67,7 @@ class Backend(ABC):
         return False
 
     def finish(  # noqa: B027 (a hook, empty by default)
-        self, trial: Any, *, status: str, values: tuple[float, ...] | None, weights_path: str | None
+        self, trial: Any, *, status: TrialStatus, values: tuple[float, ...] | None, weights_path: str | None
     ) -> None:
         """Hear how ``trial`` ended."""
 

@@ -12,10 +12,10 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from autocnn._compat import oracle_file, set_oracle_project
 from autocnn.backends._base import Backend, Proposal
+from autocnn.core.compat import oracle_file, set_oracle_project
+from autocnn.core.records import CURVE_ATTR, SEED_ATTR, SEED_INDEX_ATTR, STATUS_ATTR, EpochRecord, TrialStatus
 from autocnn.errors import ConfigError
-from autocnn.records import CURVE_ATTR, SEED_ATTR, SEED_INDEX_ATTR, STATUS_ATTR, EpochRecord
 from autocnn.space import (
     Choice,
     Dimension,
@@ -265,18 +265,20 @@ class KerasTunerBackend(Backend):
         return below
 
     def finish(
-        self, trial: Any, *, status: str, values: tuple[float, ...] | None, weights_path: str | None
+        self, trial: Any, *, status: TrialStatus, values: tuple[float, ...] | None, weights_path: str | None
     ) -> None:
         """End the oracle's trial: completed (also when pruned, with its last score) or failed."""
         kt_trial = self._trials.pop(trial.number, None)
-        if status == "complete":
+        if status is TrialStatus.COMPLETE:
             self._remember_curve(trial.user_attrs.get(CURVE_ATTR))
         if kt_trial is None:
             return
         previous = kt_trial.hyperparameters.values.get("tuner/trial_id")
         if previous is not None:
             self._weights_file(str(previous)).unlink(missing_ok=True)
-        if status in ("complete", "pruned") and kt_trial.metrics.exists(self.objective.metric):
+        if status in (TrialStatus.COMPLETE, TrialStatus.PRUNED) and kt_trial.metrics.exists(
+            self.objective.metric
+        ):
             kt_trial.status = "COMPLETED"
         else:
             kt_trial.status = "FAILED"

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from autocnn.config import TrialConfig
-from autocnn.records import EpochRecord, TrialRecord
+from autocnn.core.records import EpochRecord, TrialRecord
 
 if TYPE_CHECKING:
     import keras
 
+    from autocnn.core.study import FinalResult, Study
     from autocnn.space import SearchSpace
-    from autocnn.study import FinalResult, Study
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,11 @@ class SearchCallback:
 
     def on_search_end(self, study: Study, *, interrupted: bool = False, error: str | None = None) -> None:
         """Handle the end of the search, also after Ctrl-C or an error that stopped it."""
+
+    def worker_environment(self) -> dict[str, str] | None:
+        """Return what worker processes need in their environment to record as this callback does.
+
+        None (the default): workers have no counterpart of this callback. A tracker returns where
+        it records, and the search's workers then track their own trials there.
+        """
+        return None

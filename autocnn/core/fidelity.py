@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from autocnn.config import TrialConfig
-from autocnn.records import EpochRecord, TrialRecord
+from autocnn.core.records import EpochRecord, TrialRecord
 from autocnn.space import SearchSettings
 
 if TYPE_CHECKING:

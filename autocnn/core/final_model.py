@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from autocnn.config import TrialConfig
-from autocnn.records import EpochRecord, TrialRecord
+from autocnn.core.records import EpochRecord, TrialRecord
 
 if TYPE_CHECKING:
     import keras
@@ -149,7 +149,7 @@ def retrain_guarded(
     ``trial_model_path`` is the trial's own saved model, the fallback; without it the bar is the
     trial's validation accuracy. ``say`` hears about a retry.
     """
-    from autocnn.training import fit_config
+    from autocnn.training import FitStop, fit_config
 
     config = trial.config
     assert config is not None
@@ -171,7 +171,7 @@ def retrain_guarded(
         result = fit_config(
             attempt_config, data, epochs=attempt_epochs, on_epoch=watch, deadline=deadline, seed=attempt_seed
         )
-        nan = f"stopped when its {result.message.split(' (')[0]}" if result.stop_reason == "nan" else ""
+        nan = f"stopped when its {result.message.split(' (')[0]}" if result.stop_reason is FitStop.NAN else ""
         stopped = watch.message or nan
         return _Attempt(
             model=result.model,

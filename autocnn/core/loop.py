@@ -13,34 +13,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from autocnn._compat import heartbeat_enabled, study_storage, trial_id
-from autocnn._fidelity import planned_retrain_epochs, retrain_epoch_seconds, trial_dataset
 from autocnn._format import format_seconds
-from autocnn._study_setup import fail_stale_trials
 from autocnn._system import rss_mb, worker_id
 from autocnn.backends import Backend, Proposal
-from autocnn.callbacks import SearchCallback
 from autocnn.config import TrialConfig
-from autocnn.errors import InvalidArchitectureError, SearchError
-from autocnn.records import (
+from autocnn.core.callbacks import SearchCallback
+from autocnn.core.compat import heartbeat_enabled, study_storage, trial_id
+from autocnn.core.fidelity import planned_retrain_epochs, retrain_epoch_seconds, trial_dataset
+from autocnn.core.lost_trials import fail_stale_trials
+from autocnn.core.plan import SearchPlan
+from autocnn.core.records import (
     CONFIG_ATTR,
     CURVE_ATTR,
     DEVICE_ATTR,
     METRICS_ATTR,
     REASON_ATTR,
-    RETRY_OF_ATTR,
     STATUS_ATTR,
     WORKER_ATTR,
     EpochRecord,
+    LoopEnd,
+    TrialStatus,
     record_from_trial,
 )
+from autocnn.core.study import Study
+from autocnn.core.view import StudyView
+from autocnn.errors import InvalidArchitectureError, SearchError
 from autocnn.space import SearchSpace
-from autocnn.study import Study
 
 if TYPE_CHECKING:
     from autocnn.data import Dataset
 
-COUNTED_STATUSES = ("complete", "pruned", "failed")
 MAX_CONSECUTIVE_REJECTIONS = 100
 FULL_COLLECT_EVERY = 10
 WAIT_FOR_OTHERS_S = 2.0
@@ -54,8 +56,17 @@ class _LoopState:
     trial_seconds: list[float] = field(default_factory=list)
     consecutive_failures: list[tuple[int, str]] = field(default_factory=list)
     consecutive_rejections: list[tuple[int, str]] = field(default_factory=list)
-    best_value: float | None = None
     trials_run: int = 0
+
+
+@dataclass(frozen=True)
+class _Trained:
+    """How a trial's training ended: its status, why, the model and the curve."""
+
+    status: TrialStatus
+    reason: str = ""
+    model: Any = None
+    curve: tuple[EpochRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,50 +116,37 @@ class TrialLoop:
         self,
         *,
         study: Study,
+        plan: SearchPlan,
         backend: Backend,
         dataset: Dataset,
-        space: SearchSpace,
         callbacks: Sequence[SearchCallback],
-        seed: int,
         device: str,
-        failures_limit: int,
     ) -> None:
         self.study = study
         self.optuna_study = study.optuna_study
+        self.plan = plan
+        self.limits = plan.limits
         self.backend = backend
         self.full_dataset = dataset
-        self.dataset = trial_dataset(dataset, space.search, seed=seed)
-        self.space = space
+        self.dataset = trial_dataset(dataset, plan.space.search, seed=plan.seed)
+        self.space = plan.space
         self.callbacks = callbacks
-        self.seed = seed
+        self.seed = plan.seed
         self.device = device
-        self.failures_limit = failures_limit
-        self.objectives = space.search.objective
+        self.objectives = plan.space.search.objective
         self.state = _LoopState()
+        self.view = StudyView(study)
         self.worker = worker_id()
         self._heartbeats = heartbeat_enabled(study_storage(self.optuna_study))
-        self._budget_s = 0.0
 
-    def run(
-        self,
-        *,
-        trials_limit: int | None,
-        deadline: float | None,
-        retrain: bool,
-        budget_s: float | None = None,
-        recycle_after: int | None = None,
-        max_rss_mb: float | None = None,
-    ) -> str:
-        """Run trials until a limit says stop; return ``"done"`` or ``"recycle"`` (worker should restart).
-
-        ``budget_s`` is the length of the time budget that ends at ``deadline`` (default: from now).
-        """
-        if deadline is not None:
-            self._budget_s = budget_s if budget_s is not None else deadline - time.monotonic()
+    def run(self, *, deadline: float | None) -> LoopEnd:
+        """Run trials until a limit of the plan says stop, or ``deadline`` (``time.monotonic()``) passes."""
+        trials_limit = self.limits.max_trials
         while True:
             fail_stale_trials(self.optuna_study)
+            self.view.refresh()
             if trials_limit is not None:
-                finished, running = self._trial_counts()
+                finished, running = self.view.counted, self.view.running
                 if finished >= trials_limit or (finished + running >= trials_limit and not self._heartbeats):
                     return self._end(f"the study has its {trials_limit} trials")
                 if finished + running >= trials_limit:
@@ -161,31 +159,25 @@ class TrialLoop:
             if self.backend.exhausted(self.optuna_study):
                 return self._end("the search space has no untried configuration left")
             if deadline is not None:
-                out_of_time = self._out_of_time(deadline, retrain=retrain)
+                out_of_time = self._out_of_time(deadline)
                 if out_of_time is not None:
                     return self._end(out_of_time)
-            if recycle_after is not None and self.state.trials_run >= recycle_after:
-                return "recycle"
-            if max_rss_mb is not None and self.state.trials_run > 0 and rss_mb() > max_rss_mb:
-                return "recycle"
+            if self.limits.recycle_after is not None and self.state.trials_run >= self.limits.recycle_after:
+                return LoopEnd.RECYCLE
+            if (
+                self.limits.max_rss_mb is not None
+                and self.state.trials_run > 0
+                and rss_mb() > self.limits.max_rss_mb
+            ):
+                return LoopEnd.RECYCLE
             self._run_one(deadline)
 
-    def _end(self, reason: str) -> str:
+    def _end(self, reason: str) -> LoopEnd:
         for callback in self.callbacks:
             callback.on_trials_end(reason)
-        return "done"
+        return LoopEnd.DONE
 
-    def _trial_counts(self) -> tuple[int, int]:
-        """Return (finished trials that count, trials other workers are running).
-
-        A trial lost with its worker does not count once its retry is queued: the retry takes its place.
-        """
-        trials = self.optuna_study.get_trials(deepcopy=False)
-        replaced = {trial.user_attrs[RETRY_OF_ATTR] for trial in trials if RETRY_OF_ATTR in trial.user_attrs}
-        statuses = [status_of(trial) for trial in trials if trial.number not in replaced]
-        return sum(status in COUNTED_STATUSES for status in statuses), statuses.count("running")
-
-    def _out_of_time(self, deadline: float, *, retrain: bool) -> str | None:
+    def _out_of_time(self, deadline: float) -> str | None:
         """Return why no other trial fits before ``deadline`` (and the retrain it keeps time for), or None.
 
         The time kept for the retrain is its estimate, at most ``search.retrain_share`` of this
@@ -195,9 +187,10 @@ class TrialLoop:
         if remaining <= 0:
             return "the time budget is spent"
         estimate = statistics.median(self.state.trial_seconds) if self.state.trial_seconds else 0.0
-        reserve = self._retrain_estimate() if retrain else None
+        reserve = self._retrain_estimate() if self.limits.retrain else None
         share = self.space.search.retrain_share
-        kept = 0.0 if reserve is None else min(reserve.seconds, share * self._budget_s)
+        budget_s = self.limits.timeout_s if self.limits.timeout_s is not None else remaining
+        kept = 0.0 if reserve is None else min(reserve.seconds, share * budget_s)
         if remaining > estimate + kept:
             return None
         trial = f"another trial (about {format_seconds(estimate)} each)"
@@ -222,15 +215,11 @@ class TrialLoop:
         )
 
     def _retrain_estimate(self) -> _RetrainPlan | None:
-        trials = self.study.trials()
-        ranked = self.study.ranked(among=trials)
-        if not ranked:
-            return None
-        best = ranked[0]
-        if best.config is None:
+        best = self.view.best
+        if best is None or best.config is None:
             return None
         epoch_seconds = retrain_epoch_seconds(
-            best, trials=trials, trial_data=self.dataset, full_data=self.full_dataset
+            best, trials=self.view.similar_to(best), trial_data=self.dataset, full_data=self.full_dataset
         )
         if epoch_seconds is None:
             return None
@@ -247,7 +236,9 @@ class TrialLoop:
             proposal = self.backend.propose(trial)
         except Exception as error:
             self._finish(
-                trial, status="failed", reason=f"the backend could not propose a configuration: {error}"
+                trial,
+                status=TrialStatus.FAILED,
+                reason=f"the backend could not propose a configuration: {error}",
             )
             raise
         config = proposal.config
@@ -256,7 +247,7 @@ class TrialLoop:
             callback.on_trial_start(trial.number, config, seed_name=proposal.seed_name)
         problem, architecture = self._check(config)
         if problem is not None:
-            self._finish(trial, status="rejected", reason=problem)
+            self._finish(trial, status=TrialStatus.REJECTED, reason=problem)
             self._count_rejection(trial.number, problem)
             return
         self.state.consecutive_rejections.clear()
@@ -264,28 +255,36 @@ class TrialLoop:
         metrics: dict[str, float] = {"params": float(architecture.params), "flops": float(architecture.flops)}
         started = time.monotonic()
         heartbeat = _Heartbeat(study_storage(self.optuna_study), trial_id(trial))
-        model = None
         try:
-            model, status, reason, curve = self._train(trial, proposal, deadline, metrics)
+            trained = self._train(trial, proposal, deadline, metrics)
         except KeyboardInterrupt:
             heartbeat.stop()
-            self._finish(trial, status="interrupted", reason="stopped by Ctrl-C or SIGTERM", metrics=metrics)
+            self._finish(
+                trial, status=TrialStatus.INTERRUPTED, reason="stopped by Ctrl-C or SIGTERM", metrics=metrics
+            )
             raise
         finally:
             heartbeat.stop()
         self.state.trial_seconds.append(time.monotonic() - started)
         self.state.trials_run += 1
-        values = self._values(metrics) if status == "complete" else None
+        status, trained_reason = trained.status, trained.reason
+        values = self._values(metrics) if status is TrialStatus.COMPLETE else None
         self._finish(
-            trial, status=status, reason=reason, metrics=metrics, curve=curve, values=values, model=model
+            trial,
+            status=status,
+            reason=trained.reason,
+            metrics=metrics,
+            curve=trained.curve,
+            values=values,
+            model=trained.model,
         )
-        if status == "complete" and model is not None:
-            self._keep_if_best(trial.number, model)
-        del model
+        if status is TrialStatus.COMPLETE and trained.model is not None:
+            self._keep_if_best(trial.number, trained.model)
+        del trained
         release_memory(full=self.state.trials_run % FULL_COLLECT_EVERY == 0)
-        if status == "failed":
-            self.state.consecutive_failures.append((trial.number, reason))
-            if len(self.state.consecutive_failures) >= self.failures_limit:
+        if status is TrialStatus.FAILED:
+            self.state.consecutive_failures.append((trial.number, trained_reason))
+            if len(self.state.consecutive_failures) >= self.limits.max_consecutive_failures:
                 raise SearchError(_failure_summary(self.state.consecutive_failures, "failed"))
         else:
             self.state.consecutive_failures.clear()
@@ -316,8 +315,8 @@ class TrialLoop:
 
     def _train(
         self, trial: Any, proposal: Proposal, deadline: float | None, metrics: dict[str, float]
-    ) -> tuple[Any, str, str, list[EpochRecord]]:
-        from autocnn.training import fit_config
+    ) -> _Trained:
+        from autocnn.training import FitStop, fit_config
 
         def on_epoch(record: EpochRecord) -> bool:
             for callback in self.callbacks:
@@ -347,22 +346,23 @@ class TrialLoop:
                     attempt_config = smaller
                     release_memory()
                     continue
-                return None, "failed", reason, []
+                return _Trained(TrialStatus.FAILED, reason)
             break
         metrics.update(result.metrics)
         metrics["train_time"] = result.train_seconds
         metrics["epochs"] = float(len(result.curve))
         if attempt_config is not config:
             metrics["batch_size_used"] = float(attempt_config.training.batch_size)
-        if result.stop_reason == "completed":
+        curve = tuple(result.curve)
+        if result.stop_reason is FitStop.COMPLETED:
             if "val_accuracy" not in metrics:
-                return result.model, "failed", "training ended without a validation result", result.curve
-            return result.model, "complete", "", result.curve
-        if result.stop_reason == "pruned":
-            return result.model, "pruned", result.message, result.curve
-        if result.stop_reason == "deadline":
-            return result.model, "pruned", result.message, result.curve
-        return result.model, "failed", result.message, result.curve
+                return _Trained(
+                    TrialStatus.FAILED, "training ended without a validation result", result.model, curve
+                )
+            return _Trained(TrialStatus.COMPLETE, "", result.model, curve)
+        if result.stop_reason in (FitStop.PRUNED, FitStop.DEADLINE):
+            return _Trained(TrialStatus.PRUNED, result.message, result.model, curve)
+        return _Trained(TrialStatus.FAILED, result.message, result.model, curve)
 
     def _values(self, metrics: dict[str, float]) -> tuple[float, ...]:
         return tuple(float(metrics[objective.metric]) for objective in self.objectives)
@@ -372,7 +372,8 @@ class TrialLoop:
 
         The files of trials that dropped out of the top ``KEPT_TRIAL_MODELS`` are removed.
         """
-        ranked = self.study.ranked()
+        self.view.refresh()
+        ranked = self.view.ranked()
         if not ranked or ranked[0].number != number:
             return
         path = self.study.trial_model_path(number)
@@ -389,25 +390,25 @@ class TrialLoop:
         self,
         trial: Any,
         *,
-        status: str,
+        status: TrialStatus,
         reason: str = "",
         metrics: dict[str, float] | None = None,
-        curve: list[EpochRecord] | None = None,
+        curve: Sequence[EpochRecord] = (),
         values: tuple[float, ...] | None = None,
         model: Any = None,
     ) -> None:
         import optuna
 
-        trial.set_user_attr(STATUS_ATTR, status)
+        trial.set_user_attr(STATUS_ATTR, status.value)
         if reason:
             trial.set_user_attr(REASON_ATTR, reason)
         if metrics:
             trial.set_user_attr(METRICS_ATTR, {key: _finite_or_none(value) for key, value in metrics.items()})
         if curve:
             trial.set_user_attr(CURVE_ATTR, [record.to_dict() for record in curve])
-        if status == "complete":
+        if status is TrialStatus.COMPLETE:
             self.optuna_study.tell(trial, list(values or ()))
-        elif status == "pruned":
+        elif status is TrialStatus.PRUNED:
             self.optuna_study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         else:
             self.optuna_study.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -415,14 +416,6 @@ class TrialLoop:
         record = record_from_trial(study_storage(self.optuna_study).get_trial(trial_id(trial)))
         for callback in self.callbacks:
             callback.on_trial_end(record, model=model)
-
-
-def status_of(trial: Any) -> str:
-    status = trial.user_attrs.get(STATUS_ATTR)
-    if status is not None:
-        return str(status)
-    state = str(trial.state.name)
-    return {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}.get(state, state.lower())
 
 
 def release_memory(*, full: bool = True) -> None:

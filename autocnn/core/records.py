@@ -4,13 +4,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, TypeAlias
+from enum import Enum, StrEnum
+from typing import Any
 
 from autocnn.config import TrialConfig
 
-TrialStatus: TypeAlias = Literal[
-    "complete", "pruned", "failed", "rejected", "interrupted", "running", "waiting"
-]
+
+class TrialStatus(StrEnum):
+    """How a trial ended (or that it is still running or waiting); stored as its value."""
+
+    COMPLETE = "complete"
+    PRUNED = "pruned"
+    FAILED = "failed"
+    REJECTED = "rejected"  # the configuration cannot be built or breaks a constraint; never trained
+    INTERRUPTED = "interrupted"
+    RUNNING = "running"
+    WAITING = "waiting"
+
+    @property
+    def counts(self) -> bool:
+        """Whether the trial counts towards ``max_trials`` (it trained, whatever came of it)."""
+        return self in (TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAILED)
+
+    @classmethod
+    def of(cls, trial: Any) -> TrialStatus:
+        """Return the status of an Optuna trial: the one autocnn recorded, else its Optuna state."""
+        state = str(trial.state.name)
+        recorded = trial.user_attrs.get(STATUS_ATTR)
+        if recorded is not None and state not in ("RUNNING", "WAITING"):
+            return cls(recorded)
+        return _STATE_STATUS.get(state, cls.FAILED)
+
+
+class LoopEnd(Enum):
+    """Why a process's trial loop returned."""
+
+    DONE = "done"  # a limit was reached: no other trial starts in this process
+    RECYCLE = "recycle"  # the worker ran its quota or outgrew its memory; start a fresh process
+
 
 STATUS_ATTR = "status"
 REASON_ATTR = "reason"
@@ -113,10 +144,7 @@ class TrialRecord:
 def record_from_trial(trial: Any) -> TrialRecord:
     """Build a TrialRecord from an Optuna FrozenTrial whose user attributes autocnn wrote."""
     attrs = trial.user_attrs
-    state = trial.state.name
-    status = attrs.get(STATUS_ATTR)
-    if status is None or state in ("RUNNING", "WAITING"):
-        status = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}.get(state, state.lower())
+    status = TrialStatus.of(trial)
     config_data = attrs.get(CONFIG_ATTR)
     config = TrialConfig.from_dict(config_data) if config_data is not None else None
     values = tuple(float(value) for value in trial.values) if trial.values is not None else None
@@ -137,3 +165,12 @@ def record_from_trial(trial: Any) -> TrialRecord:
         seed_name=str(attrs.get(SEED_ATTR, "")),
         retry_of=attrs.get(RETRY_OF_ATTR),
     )
+
+
+_STATE_STATUS = {
+    "COMPLETE": TrialStatus.COMPLETE,
+    "PRUNED": TrialStatus.PRUNED,
+    "FAIL": TrialStatus.FAILED,
+    "RUNNING": TrialStatus.RUNNING,
+    "WAITING": TrialStatus.WAITING,
+}

@@ -1,4 +1,4 @@
-"""Run a search: set up the study, run the trial loop here or in worker processes, retrain the best."""
+"""Run a search, or join one as a worker: one hooked session around the trial loop, here or in workers."""
 
 from __future__ import annotations
 
@@ -7,31 +7,34 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from autocnn._fidelity import (
-    planned_retrain_epochs,
-    retrain_epoch_seconds,
-    retrain_epochs_within,
-    trial_dataset,
-)
-from autocnn._final_model import retrain_guarded
-from autocnn._study_setup import append_run, fail_dead_local_trials, open_study
-from autocnn._system import configure_gpus, package_versions, worker_id
-from autocnn._trial_loop import TrialLoop, release_memory
-from autocnn._workers import plan_workers, supervise, visible_gpus, worker_command
+from autocnn._system import configure_gpus, worker_id
 from autocnn.backends import Backend, make_backend
-from autocnn.callbacks import SearchCallback, SearchInfo
-from autocnn.errors import ConfigError, SearchError, SearchInterrupted, StudyMismatchError
-from autocnn.records import record_from_trial
-from autocnn.space import SearchSettings, SearchSpace, load_space, parse_duration, parse_space
-from autocnn.storage import DEFAULT_WORKDIR, mask_secrets, resolve_storage_url
-from autocnn.study import FINAL_ATTR, FinalResult, Study, load_study, write_json
+from autocnn.core.callbacks import SearchCallback, SearchInfo
+from autocnn.core.loop import TrialLoop
+from autocnn.core.lost_trials import fail_dead_local_trials
+from autocnn.core.metadata import (
+    RunRecord,
+    append_run,
+    find_run,
+    new_run,
+    plan_from_study,
+    read_info,
+)
+from autocnn.core.plan import RunLimits, SearchPlan, parse_timeout, plan_search
+from autocnn.core.records import LoopEnd, record_from_trial
+from autocnn.core.retrain import retrain_best
+from autocnn.core.storage import DEFAULT_WORKDIR, mask_secrets, open_study, resolve_storage_url
+from autocnn.core.study import Study, load_study
+from autocnn.core.workers import WorkerSlot, plan_workers, supervise, visible_gpus, worker_command
+from autocnn.errors import ConfigError, SearchError, SearchInterrupted
 
 if TYPE_CHECKING:
     from autocnn.data import Dataset
+    from autocnn.space import SearchSpace
 
-__all__ = ["parse_timeout", "run_worker", "search"]
+__all__ = ["hooked", "run_worker", "search"]
 
 
 def search(
@@ -54,7 +57,6 @@ def search(
     trials_per_gpu: int = 1,
     recycle_after: int | None = None,
     max_rss_mb: float | None = None,
-    worker_options: Sequence[str] = (),
     callbacks: Sequence[SearchCallback] = (),
     command_line: str | None = None,
 ) -> Study:
@@ -64,7 +66,8 @@ def search(
     go on); a study created with another space or dataset is refused. ``max_trials`` counts the
     trained trials of the whole study; ``timeout`` (seconds or e.g. ``"30m"``) bounds this call,
     the final retrain included. ``workers`` > 1 (or GPUs with ``trials_per_gpu``) runs the
-    trials in that many worker processes sharing the study's storage.
+    trials in that many worker processes sharing the study's storage; they rebuild this search
+    from the study, and record into the same tracker as ``callbacks``.
 
     Example:
         >>> import autocnn
@@ -72,109 +75,71 @@ def search(
         >>> study.leaderboard()[["trial", "state", "val_accuracy"]]  # doctest: +SKIP
 
     """
-    from autocnn.data import load_dataset
-
     started = time.monotonic()
-    space_file = str(space) if not isinstance(space, SearchSpace) else None
-    search_space = load_space(space) if not isinstance(space, SearchSpace) else space
-    settings = search_space.search
-    seed_value = settings.seed if seed is None else seed
-    timeout_s = parse_timeout(timeout) if timeout is not None else settings.timeout
-    trials_limit = max_trials if max_trials is not None else settings.max_trials
-    failures_limit = (
-        settings.max_consecutive_failures if max_consecutive_failures is None else max_consecutive_failures
+    worker_environment = _worker_environment(callbacks)
+    plan, data = plan_search(
+        space,
+        dataset=dataset,
+        study=study,
+        max_trials=max_trials,
+        timeout=timeout,
+        backend=backend,
+        algorithm=algorithm,
+        pruner=pruner,
+        seed=seed,
+        retrain=retrain,
+        max_consecutive_failures=max_consecutive_failures,
+        recycle_after=recycle_after,
+        max_rss_mb=max_rss_mb,
+        tracked=bool(worker_environment),
     )
-    if failures_limit < 1:
-        raise ConfigError(f"`max_consecutive_failures` must be >= 1; got {failures_limit}")
-    if trials_limit is not None and trials_limit < 1:
-        raise ConfigError(f"`max_trials` must be >= 1; got {trials_limit}")
     slots = plan_workers(workers=workers, gpus=gpus, trials_per_gpu=trials_per_gpu, available=visible_gpus())
-    chosen_backend = make_backend(
-        backend or settings.backend,
-        search_space,
-        algorithm=algorithm or _default_algorithm(backend, settings.backend, settings.algorithm),
-        pruner=pruner or settings.pruner,
-        seed=seed_value,
-    )
-    if len(slots) > 1 and chosen_backend.name != "optuna":
+    if len(slots) > 1 and plan.backend.name != "optuna":
         raise ConfigError(
-            f"`workers` > 1 needs the optuna backend: {chosen_backend.name}'s oracle keeps its state in one process"
+            f"`workers` > 1 needs the optuna backend: {plan.backend.name}'s oracle keeps its state in one process"
         )
-    data = (
-        load_dataset(dataset, validation_fraction=settings.validation_fraction, seed=seed_value)
-        if isinstance(dataset, str)
-        else dataset
-    )
-    workdir_path = Path(workdir)
-    study_name = study or f"{search_space.name}_{data.name}"
-    url = resolve_storage_url(storage, workdir=workdir_path)
-    optuna_study, new = open_study(
-        study_name, url=url, space=search_space, space_file=space_file, dataset=data, backend=chosen_backend
-    )
-    result = Study(optuna_study, storage_url=url, workdir=workdir_path)
+    chosen_backend = _backend(plan, seed=plan.seed)
+    url = resolve_storage_url(storage, workdir=Path(workdir))
+    optuna_study, new = open_study(plan, url=url, dataset=data, backend=chosen_backend)
+    result = Study(optuna_study, storage_url=url, workdir=Path(workdir))
     fail_dead_local_trials(optuna_study)
-    info = _search_info(
-        result,
-        space=search_space,
-        space_file=space_file,
-        dataset=data,
-        backend=chosen_backend,
-        max_trials=trials_limit,
-        timeout=timeout_s,
-        seed=seed_value,
-        resumed=not new,
+    timeout_s = plan.limits.timeout_s
+    deadline = None if timeout_s is None else started + timeout_s
+    run = new_run(
+        plan,
         command_line=command_line or "autocnn.search()",
+        deadline_at=None if deadline is None else time.time() + deadline - time.monotonic(),
     )
-    append_run(optuna_study, info)
-    deadline = started + timeout_s if timeout_s is not None else None
-    interrupted = False
+    info = _search_info(result, plan=plan, dataset=data, resumed=not new, command_line=run.command_line)
+    append_run(optuna_study, run)
     try:
         with hooked(result, info, callbacks):
             if len(slots) > 1:
                 chosen_backend.prepare(optuna_study, new=new)
                 _run_workers(
-                    result,
-                    slots=slots,
-                    trials_limit=trials_limit,
-                    deadline=None if timeout_s is None else time.time() + timeout_s,
-                    retrain=retrain,
-                    recycle_after=recycle_after,
-                    max_rss_mb=max_rss_mb,
-                    extra=worker_options,
-                    callbacks=callbacks,
+                    result, slots=slots, run=run, environment=worker_environment, callbacks=callbacks
                 )
             else:
                 configure_gpus()
                 _run_here(
                     result,
+                    plan=plan,
                     backend=chosen_backend,
                     dataset=data,
-                    space=search_space,
                     new=new,
                     callbacks=callbacks,
-                    seed=seed_value,
                     device=slots[0].device,
-                    failures_limit=failures_limit,
-                    trials_limit=trials_limit,
                     deadline=deadline,
-                    budget_s=timeout_s,
-                    retrain=retrain,
-                    recycle_after=recycle_after,
-                    max_rss_mb=max_rss_mb,
                 )
-            if retrain:
-                _retrain_best(
-                    result, data, settings=settings, callbacks=callbacks, seed=seed_value, deadline=deadline
-                )
+            if plan.limits.retrain:
+                retrain_best(result, plan=plan, dataset=data, callbacks=callbacks, deadline=deadline)
     except (KeyboardInterrupt, SearchInterrupted):
-        interrupted = True
-    if interrupted:
         stopped = SearchInterrupted(
-            f"search interrupted; the finished trials of study {study_name!r} are kept. "
+            f"search interrupted; the finished trials of study {plan.study!r} are kept. "
             "Run the same command again to continue."
         )
         stopped.study = result
-        raise stopped
+        raise stopped from None
     return result
 
 
@@ -183,6 +148,7 @@ def run_worker(
     *,
     storage: str | None = None,
     workdir: str | Path = DEFAULT_WORKDIR,
+    run: str | None = None,
     max_trials: int | None = None,
     timeout: float | str | None = None,
     reserve_retrain: bool = False,
@@ -191,86 +157,65 @@ def run_worker(
     device: str = "",
     callbacks: Sequence[SearchCallback] = (),
     command_line: str | None = None,
-) -> str:
-    """Join an existing study and run trials in this process; return ``"done"`` or ``"recycle"``.
+) -> LoopEnd:
+    """Join an existing study and run trials in this process until a limit says stop.
 
     The space, dataset, backend and objectives come from the study itself, so any machine that
-    reaches the storage (e.g. PostgreSQL) and has the same data can work on it. The data must
-    match the study's fingerprint.
+    reaches the storage (e.g. PostgreSQL) and has the same data can work on it; the data must
+    match the study's fingerprint. ``run`` (the id of one of the study's runs) takes that run's
+    limits and deadline, as the workers a search starts do (and its tracking: a tracker among
+    ``callbacks`` is left out when that search tracked nothing); the other arguments override them.
+    Returns ``LoopEnd.RECYCLE`` when the process should be restarted (``recycle_after``,
+    ``max_rss_mb``).
     """
-    from autocnn.data import load_dataset
-
     started = time.monotonic()
     existing = load_study(study, storage=storage, workdir=workdir)
-    info_attrs = existing.info
-    if not info_attrs:
-        raise ConfigError(
-            f"study {study!r} was not created by autocnn search; start it with autocnn search first"
-        )
-    search_space = parse_space(info_attrs["space_yaml"], source=f"study {study!r} space")
-    runs = existing.optuna_study.user_attrs.get("runs", [{}])
-    seed = int(runs[0].get("seed", search_space.search.seed))
-    data = load_dataset(
-        info_attrs["dataset"], validation_fraction=info_attrs.get("validation_fraction", 0.1), seed=seed
-    )
-    if data.fingerprint != info_attrs["dataset_fingerprint"]:
-        raise StudyMismatchError(
-            f"dataset {info_attrs['dataset']!r} on this machine differs from the study's (fingerprint "
-            f"{data.fingerprint[:12]} vs {str(info_attrs['dataset_fingerprint'])[:12]}); use the same files"
-        )
-    # Each worker's sampler draws from its own seed: with the study's seed, workers started together
-    # would propose the same configurations and train them twice. Training keeps the study's seed.
-    sampler_seed = seed + zlib.crc32(worker_id().encode()) % 100_000
-    chosen_backend = make_backend(
-        info_attrs.get("backend", "optuna"),
-        search_space,
-        algorithm=info_attrs.get("algorithm", "tpe"),
-        pruner=info_attrs.get("pruner", "median"),
-        seed=sampler_seed,
-    )
-    optuna_study, _ = open_study(
-        study,
-        url=existing.storage_url,
-        space=search_space,
-        space_file=info_attrs.get("space_file"),
-        dataset=data,
-        backend=chosen_backend,
-    )
-    result = Study(optuna_study, storage_url=existing.storage_url, workdir=Path(workdir))
-    configure_gpus()
-    budget_s = None if timeout is None else parse_timeout(timeout)
-    deadline = None if budget_s is None else started + budget_s
-    trials_limit = max_trials if max_trials is not None else search_space.search.max_trials
-    info = _search_info(
-        result,
-        space=search_space,
-        space_file=info_attrs.get("space_file"),
-        dataset=data,
-        backend=chosen_backend,
-        max_trials=trials_limit,
-        timeout=budget_s,
-        seed=seed,
-        resumed=True,
-        command_line=command_line or "autocnn.run_worker()",
-        worker=True,
-    )
-    with hooked(result, info, callbacks):
-        return _run_here(
-            result,
-            backend=chosen_backend,
-            dataset=data,
-            space=search_space,
-            new=False,
-            callbacks=callbacks,
-            seed=seed,
-            device=device,
-            failures_limit=search_space.search.max_consecutive_failures,
-            trials_limit=trials_limit,
-            deadline=deadline,
-            budget_s=budget_s,
-            retrain=reserve_retrain,
+    optuna_study = existing.optuna_study
+    info = read_info(optuna_study)
+    run_record = None if run is None else find_run(optuna_study, run, study=study)
+    plan = plan_from_study(
+        info,
+        study=study,
+        run=run_record,
+        limits=_worker_limits(
+            run_record,
+            space=info.space(study=study),
+            max_trials=max_trials,
+            timeout=timeout,
+            reserve_retrain=reserve_retrain,
             recycle_after=recycle_after,
             max_rss_mb=max_rss_mb,
+        ),
+    )
+    data = plan.dataset.load_same(study=study)
+    if run_record is not None and not run_record.tracked:
+        # the search this worker serves records nothing, so neither does the worker
+        callbacks = [callback for callback in callbacks if callback.worker_environment() is None]
+    # Each worker's sampler draws from its own seed: with the study's seed, workers started together
+    # would propose the same configurations and train them twice. Training keeps the study's seed.
+    chosen_backend = _backend(plan, seed=plan.seed + zlib.crc32(worker_id().encode()) % 100_000)
+    optuna_study, _ = open_study(plan, url=existing.storage_url, dataset=data, backend=chosen_backend)
+    result = Study(optuna_study, storage_url=existing.storage_url, workdir=Path(workdir))
+    configure_gpus()
+    deadline = _worker_deadline(started, plan.limits, run_record, timeout_given=timeout is not None)
+    session = _search_info(
+        result,
+        plan=plan,
+        dataset=data,
+        resumed=True,
+        command_line=mask_secrets(command_line or "autocnn.run_worker()"),
+        worker=True,
+    )
+    with hooked(result, session, callbacks):
+        return _run_here(
+            result,
+            plan=plan,
+            backend=chosen_backend,
+            dataset=data,
+            new=False,
+            callbacks=callbacks,
+            device=device,
+            deadline=deadline,
         )
 
 
@@ -298,98 +243,121 @@ def hooked(study: Study, info: SearchInfo, callbacks: Sequence[SearchCallback]) 
             callback.on_search_end(study, interrupted=interrupted, error=error_text)
 
 
+def _backend(plan: SearchPlan, *, seed: int) -> Backend:
+    return make_backend(
+        plan.backend.name,
+        plan.space,
+        algorithm=plan.backend.algorithm,
+        pruner=plan.backend.pruner,
+        seed=seed,
+    )
+
+
+def _worker_environment(callbacks: Sequence[SearchCallback]) -> dict[str, str]:
+    """Return what worker processes need in their environment to record like ``callbacks`` do."""
+    environment: dict[str, str] = {}
+    for callback in callbacks:
+        environment.update(callback.worker_environment() or {})
+    return environment
+
+
+def _worker_limits(
+    run: RunRecord | None,
+    *,
+    space: SearchSpace,
+    max_trials: int | None,
+    timeout: float | str | None,
+    reserve_retrain: bool,
+    recycle_after: int | None,
+    max_rss_mb: float | None,
+) -> RunLimits:
+    """Return a worker's limits: its run's (or the space's), overridden by the arguments given."""
+    settings = space.search
+    base = (
+        run.limits
+        if run is not None and run.limits is not None
+        else RunLimits(
+            max_trials=settings.max_trials,
+            timeout_s=None,
+            retrain=False,
+            max_consecutive_failures=settings.max_consecutive_failures,
+        )
+    )
+    return RunLimits(
+        max_trials=base.max_trials if max_trials is None else max_trials,
+        timeout_s=base.timeout_s if timeout is None else parse_timeout(timeout),
+        retrain=base.retrain or reserve_retrain,
+        max_consecutive_failures=base.max_consecutive_failures,
+        recycle_after=base.recycle_after if recycle_after is None else recycle_after,
+        max_rss_mb=base.max_rss_mb if max_rss_mb is None else max_rss_mb,
+    )
+
+
+def _worker_deadline(
+    started: float, limits: RunLimits, run: RunRecord | None, *, timeout_given: bool
+) -> float | None:
+    """Return a worker's deadline (``time.monotonic()``): its own timeout, else its run's end."""
+    if timeout_given and limits.timeout_s is not None:
+        return started + limits.timeout_s
+    if run is not None and run.deadline_at is not None:
+        return time.monotonic() + run.deadline_at - time.time()
+    return None
+
+
 def _search_info(
     study: Study,
     *,
-    space: SearchSpace,
-    space_file: str | None,
+    plan: SearchPlan,
     dataset: Dataset,
-    backend: Backend,
-    max_trials: int | None,
-    timeout: float | None,
-    seed: int,
     resumed: bool,
     command_line: str,
     worker: bool = False,
 ) -> SearchInfo:
     """Return what this process is about to do on ``study``, for the callbacks' ``on_search_start``."""
+    from autocnn._system import package_versions
+
     return SearchInfo(
         study_name=study.name,
         storage=mask_secrets(study.storage_url),
         workdir=str(study.workdir),
-        space=space,
-        space_file=space_file,
+        space=plan.space,
+        space_file=plan.space_file,
         dataset_name=dataset.name,
         dataset_fingerprint=dataset.fingerprint,
         input_shape=dataset.input_shape,
         num_classes=dataset.num_classes,
-        backend=backend.name,
-        algorithm=backend.algorithm,
-        pruner=backend.pruner_name,
-        max_trials=max_trials,
-        timeout=timeout,
-        seed=seed,
+        backend=plan.backend.name,
+        algorithm=plan.backend.algorithm,
+        pruner=plan.backend.pruner,
+        max_trials=plan.limits.max_trials,
+        timeout=plan.limits.timeout_s,
+        seed=plan.seed,
         resumed=resumed,
         trials_before=len(study.optuna_study.get_trials(deepcopy=False)),
-        command_line=mask_secrets(command_line),
+        command_line=command_line,
         versions=package_versions(),
         worker=worker,
     )
 
 
-def parse_timeout(value: float | str) -> float:
-    """Return a timeout in seconds from seconds or a duration such as ``30m``; ConfigError if invalid."""
-    try:
-        return parse_duration(value)
-    except ValueError as error:
-        raise ConfigError(f"`timeout`: {error}") from None
-
-
-def _default_algorithm(backend_override: str | None, space_backend: str, space_algorithm: str) -> str:
-    if backend_override is not None and backend_override != space_backend:
-        return "tpe" if backend_override == "optuna" else "random"
-    return space_algorithm
-
-
 def _run_here(
     study: Study,
     *,
+    plan: SearchPlan,
     backend: Backend,
     dataset: Dataset,
-    space: SearchSpace,
     new: bool,
     callbacks: Sequence[SearchCallback],
-    seed: int,
     device: str,
-    failures_limit: int,
-    trials_limit: int | None,
     deadline: float | None,
-    budget_s: float | None,
-    retrain: bool,
-    recycle_after: int | None,
-    max_rss_mb: float | None,
-) -> str:
+) -> LoopEnd:
     backend.bind(study.optuna_study, directory=study.directory / "backend")
     backend.prepare(study.optuna_study, new=new)
     loop = TrialLoop(
-        study=study,
-        backend=backend,
-        dataset=dataset,
-        space=space,
-        callbacks=callbacks,
-        seed=seed,
-        device=device,
-        failures_limit=failures_limit,
+        study=study, plan=plan, backend=backend, dataset=dataset, callbacks=callbacks, device=device
     )
     try:
-        return loop.run(
-            trials_limit=trials_limit,
-            deadline=deadline,
-            budget_s=budget_s,
-            retrain=retrain,
-            recycle_after=recycle_after,
-            max_rss_mb=max_rss_mb,
-        )
+        return loop.run(deadline=deadline)
     finally:
         backend.close()
 
@@ -397,13 +365,9 @@ def _run_here(
 def _run_workers(
     study: Study,
     *,
-    slots: Sequence[Any],
-    trials_limit: int | None,
-    deadline: float | None,
-    retrain: bool,
-    recycle_after: int | None,
-    max_rss_mb: float | None,
-    extra: Sequence[str],
+    slots: Sequence[WorkerSlot],
+    run: RunRecord,
+    environment: dict[str, str],
     callbacks: Sequence[SearchCallback],
 ) -> None:
     """Run the trials in worker processes; show their finished trials to the callbacks as they come."""
@@ -435,98 +399,8 @@ def _run_workers(
     supervise(
         slots,
         lambda slot: worker_command(
-            study=study.name,
-            storage=study.storage_url,
-            workdir=str(study.workdir),
-            max_trials=trials_limit,
-            deadline=deadline,
-            retrain_reserve=retrain,
-            recycle_after=recycle_after,
-            max_rss_mb=max_rss_mb,
-            slot=slot,
-            extra=extra,
+            study=study.name, storage=study.storage_url, workdir=str(study.workdir), run=run.id, slot=slot
         ),
+        environment=environment,
         poll=poll,
     )
-
-
-def _retrain_best(
-    study: Study,
-    dataset: Dataset,
-    *,
-    settings: SearchSettings,
-    callbacks: Sequence[SearchCallback],
-    seed: int,
-    deadline: float | None,
-) -> None:
-    """Retrain the best configuration, keep it only if it holds up, evaluate the kept model once on test, save it.
-
-    It trains for ``retrain_epochs`` (else the trial's epochs), cut to what fits before ``deadline``,
-    watched and judged by :func:`retrain_guarded`.
-    """
-    from autocnn.training import compile_for_export, evaluate_model
-
-    trials = study.trials()
-    ranked = study.ranked(among=trials)
-    if not ranked:
-        return
-    best = ranked[0]
-    previous = study.final
-    if previous is not None and previous.trial_number == best.number and Path(previous.model_path).exists():
-        return
-    config = best.config
-    assert config is not None
-    epoch_seconds = retrain_epoch_seconds(
-        best, trials=trials, trial_data=trial_dataset(dataset, settings, seed=seed), full_data=dataset
-    )
-    epochs = retrain_epochs_within(
-        planned_retrain_epochs(settings, config),
-        epoch_seconds=epoch_seconds,
-        remaining_s=None if deadline is None else deadline - time.monotonic(),
-    )
-    for callback in callbacks:
-        callback.on_retrain_start(best.number, config, epochs=epochs)
-
-    def say(message: str) -> None:
-        for callback in callbacks:
-            callback.on_retrain_note(message)
-
-    # The budget bounds the retrain too: cut at the deadline, it keeps the weights it has reached.
-    kept = retrain_guarded(
-        best,
-        dataset,
-        trial_model_path=study.trial_model_path(best.number),
-        epochs=epochs,
-        deadline=deadline,
-        seed=seed,
-        say=say,
-    )
-    compile_for_export(kept.model)
-    test = evaluate_model(kept.model, dataset.x_test, dataset.y_test)
-    directory = study.directory
-    directory.mkdir(parents=True, exist_ok=True)
-    model_path = directory / "best_model.keras"
-    config_path = directory / "best_config.json"
-    kept.model.save(model_path)
-    write_json(config_path, kept.config.to_dict())
-    final = FinalResult(
-        trial_number=best.number,
-        config=kept.config,
-        test_accuracy=test["accuracy"],
-        test_loss=test["loss"],
-        epochs=kept.epochs,
-        train_seconds=kept.train_seconds,
-        model_path=str(model_path.resolve()),
-        config_path=str(config_path.resolve()),
-        kept=kept.source,
-        kept_reason=kept.reason,
-        guard_images=kept.guard.images,
-        guard_accuracy=kept.guard.kept,
-        retrain_guard_accuracy=kept.guard.retrained,
-        trial_guard_accuracy=kept.guard.trial,
-    )
-    study.optuna_study.set_user_attr(FINAL_ATTR, final.to_dict())
-    for callback in callbacks:
-        callback.on_retrain_end(final, model=kept.model, example=dataset.x_test[:8])
-    del kept
-    release_memory()

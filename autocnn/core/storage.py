@@ -1,4 +1,4 @@
-"""Where studies live: resolve a storage URL or path to an Optuna storage; mask secrets in URLs."""
+"""Where studies live: storage URLs (secrets masked), opening a storage, opening a study in it."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ import re
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autocnn.errors import ConfigError
+from autocnn.errors import ConfigError, StudyMismatchError
+
+if TYPE_CHECKING:
+    from autocnn.backends import Backend
+    from autocnn.core.plan import SearchPlan
+    from autocnn.data import Dataset
 
 DEFAULT_WORKDIR = Path("autocnn_runs")
 STUDIES_FILE = "studies.db"
@@ -124,3 +129,55 @@ def _enable_wal(storage: Any) -> None:
         if str(connection.execute(text("PRAGMA journal_mode")).scalar()).lower() != "wal":
             connection.execute(text("PRAGMA journal_mode=WAL"))
             connection.commit()
+
+
+def open_study(plan: SearchPlan, *, url: str, dataset: Dataset, backend: Backend) -> tuple[Any, bool]:
+    """Create the plan's study or load it, refusing one made with another space or dataset.
+
+    Returns the Optuna study and whether it is new. A new study records its :class:`StudyInfo`.
+    """
+    import optuna
+
+    from autocnn.core.metadata import StudyInfo, read_info, write_info
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings(
+        "ignore", message="Heartbeat of storage is supposed to be used with Study.optimize"
+    )
+    name = plan.study
+    storage, sampler, pruner = open_storage(url), backend.sampler(), backend.pruner()
+    try:
+        optuna_study = optuna.create_study(
+            study_name=name,
+            storage=storage,
+            directions=[objective.direction for objective in plan.space.search.objective],
+            sampler=sampler,
+            pruner=pruner,
+            load_if_exists=True,
+        )
+    except ValueError as error:
+        raise StudyMismatchError(
+            f"study {name!r} in {mask_secrets(url)} exists with other objectives ({error}); "
+            "choose another `study` name"
+        ) from None
+    wanted = StudyInfo.of(plan, dataset)
+    existing = read_info(optuna_study)
+    if not existing.recorded:
+        write_info(optuna_study, wanted)
+        return optuna_study, True
+    if existing.space_hash != wanted.space_hash:
+        raise StudyMismatchError(
+            f"study {name!r} in {mask_secrets(url)} was created with another search space "
+            f"(space {existing.space_name!r}, file {existing.space_file}); mixing them would make "
+            "the results meaningless. Use the original space file, or start a new study under another `study` name"
+        )
+    if existing.dataset is None or existing.dataset.fingerprint != dataset.fingerprint:
+        recorded = "?" if existing.dataset is None else existing.dataset.name
+        fingerprint = "?" if existing.dataset is None else existing.dataset.fingerprint[:12]
+        raise StudyMismatchError(
+            f"study {name!r} in {mask_secrets(url)} was created on other data (dataset {recorded!r}, "
+            f"fingerprint {fingerprint}, now {dataset.fingerprint[:12]}); start a new study under another "
+            "`study` name"
+        )
+    return optuna_study, False

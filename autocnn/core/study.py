@@ -9,11 +9,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from autocnn._final_model import FinalSource
 from autocnn.config import TrialConfig
+from autocnn.core.final_model import FinalSource
+from autocnn.core.metadata import RunRecord, StudyInfo, read_info, read_runs
+from autocnn.core.records import TrialRecord, TrialStatus, record_from_trial
+from autocnn.core.storage import DEFAULT_WORKDIR, mask_secrets, open_storage, resolve_storage_url
 from autocnn.errors import ConfigError, SearchError
-from autocnn.records import TrialRecord, record_from_trial
-from autocnn.storage import DEFAULT_WORKDIR, mask_secrets, open_storage, resolve_storage_url
 
 if TYPE_CHECKING:
     import keras
@@ -21,11 +22,11 @@ if TYPE_CHECKING:
 
     from autocnn.data import Dataset
     from autocnn.export import ExportResult
+    from autocnn.space import Objective
 
-STUDY_ATTR = "autocnn"
 FINAL_ATTR = "final"
 TRIAL_MODELS_DIR = "trial_models"
-RANKED_STATUSES = ("complete",)
+RANKED_STATUSES = (TrialStatus.COMPLETE,)
 
 
 @dataclass(frozen=True)
@@ -105,14 +106,19 @@ class Study:
         return self.workdir / self.name
 
     @property
-    def info(self) -> dict[str, Any]:
-        """What the study was created with: space, dataset fingerprint, objectives, versions."""
-        return dict(self._study.user_attrs.get(STUDY_ATTR, {}))
+    def info(self) -> StudyInfo:
+        """What the study was created with: its space, data, objectives and backend."""
+        return read_info(self._study)
 
     @property
-    def objectives(self) -> list[dict[str, str]]:
-        """The objectives, e.g. ``[{"metric": "val_accuracy", "direction": "maximize"}]``."""
-        return list(self.info.get("objective", [{"metric": "val_accuracy", "direction": "maximize"}]))
+    def runs(self) -> tuple[RunRecord, ...]:
+        """Every process that ran or joined the search: command line, versions, hardware, limits."""
+        return read_runs(self._study)
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        """The objectives, e.g. ``(Objective(metric="val_accuracy", direction="maximize"),)``."""
+        return self.info.objectives
 
     @property
     def final(self) -> FinalResult | None:
@@ -132,7 +138,7 @@ class Study:
         records = self.trials() if among is None else among
         completed = [record for record in records if record.status in RANKED_STATUSES and record.values]
         objectives = self.objectives
-        signs = [-1.0 if objective["direction"] == "maximize" else 1.0 for objective in objectives]
+        signs = [-1.0 if objective.direction == "maximize" else 1.0 for objective in objectives]
 
         def key(record: TrialRecord) -> tuple[float, ...]:
             assert record.values is not None
@@ -202,7 +208,7 @@ class Study:
         ranked = self.ranked()
         rank_of = {record.number: index for index, record in enumerate(ranked, start=1)}
         others = [record for record in self.trials() if record.number not in rank_of]
-        metric_names = [objective["metric"] for objective in self.objectives]
+        metric_names = [objective.metric for objective in self.objectives]
         rows = []
         for record in [*ranked, *others]:
             row: dict[str, Any] = {

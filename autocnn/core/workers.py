@@ -99,6 +99,7 @@ def supervise(
     slots: Sequence[WorkerSlot],
     command: Callable[[WorkerSlot], list[str]],
     *,
+    environment: dict[str, str] | None = None,
     poll: Callable[[], None],
     poll_interval: float = 1.0,
 ) -> dict[int, int]:
@@ -106,14 +107,17 @@ def supervise(
 
     A worker that exits with 0 is done. One that exits with code 75 asked to be recycled (it ran
     its trial quota or grew past its memory limit) and is started again; one killed or crashed is
-    restarted up to 3 times. ``poll`` is called while waiting. Returns the last exit code per slot.
+    restarted up to 3 times. Each process gets this one's environment with ``environment`` added.
+    ``poll`` is called while waiting. Returns the last exit code per slot.
     """
     processes: dict[int, subprocess.Popen[bytes]] = {}
     restarts = dict.fromkeys((slot.index for slot in slots), 0)
     codes: dict[int, int] = {}
 
     def start(slot: WorkerSlot) -> None:
-        processes[slot.index] = subprocess.Popen(command(slot), env=slot.environment(dict(os.environ)))
+        processes[slot.index] = subprocess.Popen(
+            command(slot), env=slot.environment({**os.environ, **(environment or {})})
+        )
 
     by_index = {slot.index: slot for slot in slots}
     for slot in slots:
@@ -144,21 +148,9 @@ def supervise(
     return codes
 
 
-def worker_command(
-    *,
-    study: str,
-    storage: str,
-    workdir: str,
-    max_trials: int | None,
-    deadline: float | None,
-    retrain_reserve: bool,
-    recycle_after: int | None,
-    max_rss_mb: float | None,
-    slot: WorkerSlot,
-    extra: Sequence[str] = (),
-) -> list[str]:
-    """Return the ``autocnn worker`` command line for one slot."""
-    command = [
+def worker_command(*, study: str, storage: str, workdir: str, run: str, slot: WorkerSlot) -> list[str]:
+    """Return the ``autocnn worker`` command line for one slot: it rebuilds run ``run`` from the study."""
+    return [
         sys.executable,
         "-m",
         "autocnn",
@@ -169,18 +161,9 @@ def worker_command(
         storage,
         "--workdir",
         workdir,
-        "--quiet",
+        "--run",
+        run,
         "--device",
         slot.device,
+        "--quiet",
     ]
-    if max_trials is not None:
-        command += ["--max-trials", str(max_trials)]
-    if deadline is not None:
-        command += ["--timeout", f"{max(deadline - time.time(), 1):.0f}s"]
-    if retrain_reserve:
-        command.append("--reserve-retrain")
-    if recycle_after is not None:
-        command += ["--recycle-after", str(recycle_after)]
-    if max_rss_mb is not None:
-        command += ["--max-rss-mb", str(max_rss_mb)]
-    return [*command, *extra]

@@ -11,7 +11,13 @@ from autocnn.data._augment import FLIP_MODES, build_augmentation
 from autocnn.data._builtin import FASHION_MNIST_SYSTEM_DIR, keras_cache_dir
 from autocnn.data._dataset import Dataset, fingerprint_arrays
 from autocnn.data._pipeline import make_pipeline
-from autocnn.data._registry import DatasetInfo, dataset_from_arrays, list_datasets, load_dataset
+from autocnn.data._registry import (
+    DatasetInfo,
+    dataset_from_arrays,
+    dataset_location,
+    list_datasets,
+    load_dataset,
+)
 from autocnn.data._splits import stratified_split
 from autocnn.data._summary import dataset_summary
 
@@ -22,6 +28,7 @@ __all__ = [
     "DatasetInfo",
     "build_augmentation",
     "dataset_from_arrays",
+    "dataset_location",
     "dataset_summary",
     "fingerprint_arrays",
     "keras_cache_dir",

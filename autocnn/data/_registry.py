@@ -115,6 +115,17 @@ def load_dataset(
     return _prepare(key, signature, float(validation_fraction), int(seed))
 
 
+def dataset_location(name_or_path: str | os.PathLike[str]) -> str:
+    """Return what loads the same data from any folder: the registered name, or the absolute path.
+
+    Example:
+        >>> dataset_location("Fashion-MNIST")
+        'fashion_mnist'
+
+    """
+    return _resolve(os.fspath(name_or_path))[0]
+
+
 def _resolve(name_or_path: str) -> tuple[str, tuple[tuple[str, int, int], ...]]:
     """Return a cache key (registered name or absolute path) and the files' stat signature."""
     if name_or_path in BUILTINS:

@@ -6,7 +6,7 @@ written next to it.
 
 Example:
     >>> from pathlib import Path
-    >>> from autocnn.study import load_study
+    >>> from autocnn.core.study import load_study
     >>> from autocnn.export import export_study
     >>> result = export_study(load_study("quick_digits"), format="onnx", out=Path("dist/model.onnx"))  # doctest: +SKIP
     >>> print(result.summary())  # doctest: +SKIP

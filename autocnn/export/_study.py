@@ -10,17 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autocnn.errors import ConfigError, DataError, ExportError, StudyMismatchError
+from autocnn.core.records import TrialStatus
+from autocnn.core.storage import mask_secrets
+from autocnn.errors import ConfigError, ExportError, StudyMismatchError
 from autocnn.export._export import ExportResult, check_export_options, export_model
 from autocnn.export._formats import ExportFormat, Quantize, check_requirements, resolve_output
-from autocnn.storage import mask_secrets
 
 if TYPE_CHECKING:
     import keras
 
+    from autocnn.core.records import TrialRecord
+    from autocnn.core.study import Study
     from autocnn.data import Dataset
-    from autocnn.records import TrialRecord
-    from autocnn.study import Study
 
 __all__ = ["export_study"]
 
@@ -59,7 +60,7 @@ def export_study(
 
     Example:
         >>> from pathlib import Path
-        >>> from autocnn.study import load_study
+        >>> from autocnn.core.study import load_study
         >>> from autocnn.export import export_study
         >>> study = load_study("quick_digits")  # doctest: +SKIP
         >>> print(export_study(study, format="tflite", out=Path("dist/model.tflite")).summary())  # doctest: +SKIP
@@ -72,14 +73,18 @@ def export_study(
     check_requirements(format)
     resolve_output(Path(out), format)  # a bad path fails now, not after a retrain
     info = study.info
-    data, seed = _study_dataset(study, dataset)
-    same_data = data.fingerprint == info.get("dataset_fingerprint")
-    notes: list[str] = []
-    if not same_data:
-        notes.append(
-            f"the data ({data.name}, fingerprint {data.fingerprint[:12]}) differs from the study's "
-            f"(fingerprint {str(info.get('dataset_fingerprint'))[:12]}); metrics below are on this data"
+    reference = info.dataset
+    if reference is None:
+        raise ConfigError(
+            f"study {study.name!r} does not record its dataset; it was not made by autocnn search"
         )
+    data = reference.load(source=dataset, study=study.name)
+    seed = reference.seed
+    difference = reference.mismatch(data)
+    same_data = difference is None
+    notes: list[str] = []
+    if difference is not None:
+        notes.append(f"{difference}; metrics below are on this data")
     record, model, source, training = _choose_model(
         study, trial, data=data, seed=seed, same_data=same_data, say=say
     )
@@ -94,7 +99,7 @@ def export_study(
     card: dict[str, Any] = {
         "title": f"study {study.name}, trial {record.number}",
         "source": source,
-        "class_names": list(info.get("class_names") or data.class_names),
+        "class_names": list(info.class_names or data.class_names),
         "architecture": None if config is None else describe_config(config),
         "config": None if config is None else config.to_dict(),
         "metrics": metrics,
@@ -102,7 +107,7 @@ def export_study(
             "name": data.name,
             "fingerprint": data.fingerprint,
             "source": data.source,
-            "validation_fraction": info.get("validation_fraction"),
+            "validation_fraction": reference.validation_fraction,
             "split_seed": seed,
             "train_images": len(data.x_train),
             "validation_images": len(data.x_val),
@@ -112,8 +117,8 @@ def export_study(
             "name": study.name,
             "storage": mask_secrets(study.storage_url),
             "trial": record.number,
-            "objectives": ", ".join(f"{o['metric']} ({o['direction']})" for o in study.objectives),
-            "space": info.get("space_name"),
+            "objectives": ", ".join(f"{o.metric} ({o.direction})" for o in info.objectives),
+            "space": info.space_name,
         },
         "training": training,
     }
@@ -130,29 +135,6 @@ def export_study(
         tolerance=tolerance,
     )
     return dataclasses.replace(result, notes=(*notes, *result.notes))
-
-
-def _study_dataset(study: Study, dataset: str | Dataset | None) -> tuple[Dataset, int]:
-    """Return the study's data, split as the search split it, and the study's seed."""
-    from autocnn.data import Dataset, load_dataset
-
-    runs = study.optuna_study.user_attrs.get("runs") or [{}]
-    seed = int(runs[0].get("seed", 0))
-    if isinstance(dataset, Dataset):
-        return dataset, seed
-    name = dataset if dataset is not None else study.info.get("dataset")
-    if not name:
-        raise ConfigError(f"study {study.name!r} does not record its dataset; pass `dataset`")
-    try:
-        data = load_dataset(name, validation_fraction=study.info.get("validation_fraction", 0.1), seed=seed)
-    except DataError as error:
-        if dataset is not None:
-            raise
-        raise DataError(
-            f"the data of study {study.name!r} ({name!r}) cannot be loaded again ({error}); a study on local "
-            "data records only its name: pass its path as dataset= (autocnn export --dataset PATH)"
-        ) from None
-    return data, seed
 
 
 def _choose_model(
@@ -198,7 +180,7 @@ def _choose_model(
             ),
             None,
         )
-    if record.status != "complete" or record.config is None:
+    if record.status is not TrialStatus.COMPLETE or record.config is None:
         completed = [r.number for r in study.ranked()]
         raise ConfigError(
             f"trial {number} of study {study.name!r} is {record.status}, not complete; export a completed "
@@ -215,7 +197,7 @@ def _choose_model(
 def _retrain(
     study: Study, record: TrialRecord, *, data: Dataset, seed: int, say: Callable[[str], None]
 ) -> tuple[TrialRecord, keras.Model, str, dict[str, Any]]:
-    from autocnn._final_model import FinalSource, retrain_guarded
+    from autocnn.core.final_model import FinalSource, retrain_guarded
     from autocnn.training import compile_for_export
 
     config = record.config
@@ -240,7 +222,7 @@ def _retrain(
     if not kept.acceptable:
         raise ExportError(
             f"retraining trial {record.number} did not hold up: {kept.reason}; nothing was exported. Export "
-            "the study's final model (no --trial) or another trial"
+            "the study's final model (no `trial`) or another trial"
         )
     if kept.reason:
         say(kept.reason)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autocnn._format import format_metric, format_seconds, metric_label
+from autocnn.core.records import TrialStatus
 from autocnn.reporting._document import (
     Block,
     BulletList,
@@ -25,7 +26,7 @@ from autocnn.reporting._plotting import FRONT_COLOR, TOP_COLORS, house_style, le
 from autocnn.reporting._tables import architecture, status_sentence
 
 if TYPE_CHECKING:
-    from autocnn.study import Study
+    from autocnn.core.study import Study
 
 
 def compare_studies(studies: list[Study], *, out: str | Path) -> Path:
@@ -82,7 +83,7 @@ def best_so_far_by_metric(
     done = [
         record
         for record in facts.records
-        if record.status == "complete" and metric in record.metrics and record.finished is not None
+        if record.status is TrialStatus.COMPLETE and metric in record.metrics and record.finished is not None
     ]
     done.sort(key=lambda record: (record.finished, record.number))
     out: list[tuple[int, float, float, float]] = []
@@ -108,10 +109,10 @@ def _table(
         final = facts.final
         columns.append(
             [
-                Cell(str(facts.info.get("dataset", "?"))),
-                Cell(str(facts.info.get("space_name", "?"))),
-                Cell(", ".join(f"{o['direction']} {metric_label(o['metric'])}" for o in facts.objectives)),
-                Cell(" / ".join(str(facts.info.get(key, "?")) for key in ("backend", "algorithm", "pruner"))),
+                Cell(facts.dataset_name or "?"),
+                Cell(facts.info.space_name or "?"),
+                Cell(", ".join(f"{o.direction} {metric_label(o.metric)}" for o in facts.objectives)),
+                Cell(facts.info.backend.description),
                 Cell(status_sentence(facts)),
                 Cell(format_metric(metric, reached[3]) if reached else "–"),
                 Cell(str(reached[0]) if reached else "–"),
@@ -152,9 +153,7 @@ def _table(
 
 def _caveats(all_facts: list[StudyFacts], metric: str) -> list[str]:
     notes = []
-    datasets = {
-        str(facts.info.get("dataset_fingerprint") or facts.info.get("dataset")) for facts in all_facts
-    }
+    datasets = {None if facts.info.dataset is None else facts.info.dataset.fingerprint for facts in all_facts}
     if len(datasets) > 1:
         notes.append("The studies used different data, so their numbers are not directly comparable.")
     objectives = {tuple(facts.metrics) for facts in all_facts}

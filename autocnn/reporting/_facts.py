@@ -6,17 +6,18 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from autocnn.core.metadata import RunRecord, StudyInfo
+from autocnn.core.records import TrialRecord
+from autocnn.core.study import FinalResult, pareto_ranks
 from autocnn.errors import AutoCNNError
-from autocnn.records import TrialRecord
-from autocnn.study import FinalResult, pareto_ranks
 
 if TYPE_CHECKING:
-    from autocnn.study import Study
+    from autocnn.core.study import Study
+    from autocnn.space import Objective
 
 Scalar = bool | int | float | str
-DEFAULT_OBJECTIVE = {"metric": "val_accuracy", "direction": "maximize"}
 
 
 @dataclass(frozen=True)
@@ -24,9 +25,9 @@ class StudyFacts:
     """A study's records and settings, read once, with the derived facts every section uses."""
 
     name: str
-    info: dict[str, Any]
-    runs: tuple[dict[str, Any], ...]
-    objectives: tuple[dict[str, str], ...]
+    info: StudyInfo
+    runs: tuple[RunRecord, ...]
+    objectives: tuple[Objective, ...]
     records: tuple[TrialRecord, ...]
     ranked: tuple[TrialRecord, ...]
     pareto: frozenset[int]
@@ -47,11 +48,11 @@ class StudyFacts:
     @property
     def metrics(self) -> tuple[str, ...]:
         """The objective metrics, in order."""
-        return tuple(objective["metric"] for objective in self.objectives)
+        return tuple(objective.metric for objective in self.objectives)
 
     def maximize(self, index: int = 0) -> bool:
         """Whether objective ``index`` is maximized."""
-        return self.objectives[index]["direction"] == "maximize"
+        return self.objectives[index].direction == "maximize"
 
     def rank_of(self, number: int) -> int | None:
         """Return the 1-based rank of trial ``number`` among completed trials, or None."""
@@ -69,11 +70,13 @@ class StudyFacts:
 
     @property
     def seed(self) -> int:
-        """The seed of the first run of the search (0 if unknown)."""
-        for run in self.runs:
-            if isinstance(run.get("seed"), int):
-                return int(run["seed"])
-        return 0
+        """The seed of the search's split and training (0 if unknown)."""
+        return 0 if self.info.dataset is None else self.info.dataset.seed
+
+    @property
+    def dataset_name(self) -> str:
+        """The dataset's name ('' if the study did not record it)."""
+        return "" if self.info.dataset is None else self.info.dataset.name
 
     @property
     def started(self) -> datetime | None:
@@ -107,7 +110,7 @@ class StudyFacts:
     @property
     def space_text(self) -> str:
         """The search space as YAML text ('' if the study did not record it)."""
-        return str(self.info.get("space_yaml") or "")
+        return self.info.space_yaml
 
     @property
     def space_sha256(self) -> str:
@@ -118,22 +121,19 @@ class StudyFacts:
     @property
     def class_names(self) -> tuple[str, ...]:
         """The dataset's class names, as recorded at the study's creation."""
-        return tuple(str(name) for name in self.info.get("class_names", ()))
+        return self.info.class_names
 
     @property
     def input_shape(self) -> tuple[int, int, int] | None:
         """The model's input shape, as recorded at the study's creation."""
-        shape = self.info.get("input_shape")
-        if not shape or len(shape) != 3:
-            return None
-        return (int(shape[0]), int(shape[1]), int(shape[2]))
+        return self.info.input_shape
 
 
 def collect(study: Study) -> StudyFacts:
     """Read everything the report shows from ``study``'s records."""
     info = study.info
-    runs = tuple(run for run in study.optuna_study.user_attrs.get("runs", []) if isinstance(run, dict))
-    objectives = tuple(study.objectives) or (DEFAULT_OBJECTIVE,)
+    runs = study.runs
+    objectives = info.objectives
     records = tuple(study.trials())
     ranked = tuple(study.ranked())
     searched, log_scale = _searched_parameters(info)
@@ -151,13 +151,13 @@ def collect(study: Study) -> StudyFacts:
     )
 
 
-def _pareto_front(ranked: tuple[TrialRecord, ...], objectives: tuple[dict[str, str], ...]) -> frozenset[int]:
+def _pareto_front(ranked: tuple[TrialRecord, ...], objectives: tuple[Objective, ...]) -> frozenset[int]:
     """Return the numbers of the completed trials no other completed trial dominates."""
     if not ranked:
         return frozenset()
     if len(objectives) == 1:
         return frozenset({ranked[0].number})
-    signs = [-1.0 if objective["direction"] == "maximize" else 1.0 for objective in objectives]
+    signs = [-1.0 if objective.direction == "maximize" else 1.0 for objective in objectives]
     points = [
         tuple(sign * value for sign, value in zip(signs, record.values or (), strict=False))
         for record in ranked
@@ -166,11 +166,11 @@ def _pareto_front(ranked: tuple[TrialRecord, ...], objectives: tuple[dict[str, s
     return frozenset(record.number for record, rank in zip(ranked, ranks, strict=True) if rank == 0)
 
 
-def _searched_parameters(info: dict[str, Any]) -> tuple[tuple[str, ...], frozenset[str]]:
+def _searched_parameters(info: StudyInfo) -> tuple[tuple[str, ...], frozenset[str]]:
     """Return the searched parameter names and those on a log scale, from the recorded space."""
     from autocnn.space import FloatRange, IntRange, parse_space
 
-    text = info.get("space_yaml")
+    text = info.space_yaml
     if not text:
         return (), frozenset()
     try:

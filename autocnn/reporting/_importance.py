@@ -54,9 +54,7 @@ def parameter_importances(facts: StudyFacts, values: dict[str, list[Scalar]]) ->
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        optuna_study = optuna.create_study(
-            directions=[objective["direction"] for objective in facts.objectives]
-        )
+        optuna_study = optuna.create_study(directions=[objective.direction for objective in facts.objectives])
     finally:
         optuna.logging.set_verbosity(verbosity)
     trials = []

@@ -13,7 +13,7 @@ from matplotlib.colors import Normalize
 from matplotlib.ticker import MaxNLocator
 
 from autocnn._format import format_value, metric_label
-from autocnn.records import TrialRecord
+from autocnn.core.records import TrialRecord, TrialStatus
 from autocnn.reporting._document import Figure
 from autocnn.reporting._facts import Scalar, StudyFacts, is_numeric, objective_value
 from autocnn.reporting._importance import Importances
@@ -33,7 +33,7 @@ from autocnn.reporting._plotting import (
     short_name,
 )
 
-NO_VALUE_STATUSES = ("failed", "rejected", "interrupted")
+NO_VALUE_STATUSES = (TrialStatus.FAILED, TrialStatus.REJECTED, TrialStatus.INTERRUPTED)
 
 
 def better(facts: StudyFacts, index: int) -> str:
@@ -65,7 +65,7 @@ def plot_history(facts: StudyFacts, directory: Path) -> Figure | None:
             pruned = [
                 (record.number, record.metrics[metric])
                 for record in facts.records
-                if record.status == "pruned" and metric in record.metrics
+                if record.status is TrialStatus.PRUNED and metric in record.metrics
             ]
             if pruned:
                 ax.scatter(
@@ -146,7 +146,7 @@ def plot_learning_curves(facts: StudyFacts, directory: Path, *, top: int = 5) ->
         figure = new_figure(11, 4.2)
         ax_acc, ax_loss = figure.subplots(1, 2)
         others_labelled = False
-        any_pruned = any(record.status == "pruned" for record in with_curves)
+        any_pruned = any(record.status is TrialStatus.PRUNED for record in with_curves)
         for record in with_curves:
             if record.number in leader_numbers:
                 continue
@@ -476,7 +476,7 @@ def plot_tradeoff(facts: StudyFacts, directory: Path, *, cost: str) -> Figure | 
     pruned = [
         (x, float(record.metrics["val_accuracy"]))
         for record in facts.records
-        if record.status == "pruned"
+        if record.status is TrialStatus.PRUNED
         and (x := cost_of(record)) is not None
         and "val_accuracy" in record.metrics
     ]

@@ -6,46 +6,40 @@ from collections import Counter
 from typing import Any
 
 from autocnn._format import format_seconds, metric_label
+from autocnn.core.storage import mask_secrets
 from autocnn.reporting._document import Align, Block, Cell, CodeBlock, Paragraph, Table
 from autocnn.reporting._facts import StudyFacts
-from autocnn.storage import mask_secrets
 
 
 def provenance_blocks(facts: StudyFacts, *, storage_url: str) -> list[Block]:
     """Return what someone needs to reproduce the search, or to know why a rerun differs."""
     info = facts.info
+    dataset = info.dataset
     final = facts.final
+    seeds = sorted({str(run.seed) for run in facts.runs if run.seed is not None})
     rows: list[tuple[str, str, bool]] = [
         ("study", facts.name, True),
         ("storage", mask_secrets(storage_url), True),
-        ("created", str(info.get("created", "unknown")), False),
-        ("dataset", str(info.get("dataset", "unknown")), True),
-        ("dataset fingerprint (sha256)", str(info.get("dataset_fingerprint", "unknown")), True),
-        ("input shape", " × ".join(str(size) for size in info.get("input_shape", [])) or "unknown", False),
+        ("created", info.created or "unknown", False),
+        ("dataset", "unknown" if dataset is None else dataset.name, True),
+        ("dataset location", "unknown" if dataset is None else dataset.location or "given as arrays", True),
+        ("dataset fingerprint (sha256)", "unknown" if dataset is None else dataset.fingerprint, True),
+        ("input shape", " × ".join(str(size) for size in info.input_shape or ()) or "unknown", False),
         ("classes", _classes(facts), False),
-        ("validation fraction", str(info.get("validation_fraction", "unknown")), False),
-        ("seed", ", ".join(sorted({str(run.get("seed")) for run in facts.runs})) or "unknown", True),
-        ("search space", str(info.get("space_name", "unknown")), True),
-        (
-            "space file",
-            str(info.get("space_file") or "none (the space was given as an object)"),
-            bool(info.get("space_file")),
-        ),
+        ("validation fraction", "unknown" if dataset is None else str(dataset.validation_fraction), False),
+        ("seed", ", ".join(seeds) or "unknown", True),
+        ("search space", info.space_name or "unknown", True),
+        ("space file", info.space_file or "none (the space was given as an object)", bool(info.space_file)),
         ("space text sha256", facts.space_sha256 or "unknown", True),
-        ("space hash (what autocnn compares on resume)", str(info.get("space_hash", "unknown")), True),
+        ("space hash (what autocnn compares on resume)", info.space_hash or "unknown", True),
         (
             "objectives",
             ", ".join(
-                f"{objective['direction']} {metric_label(objective['metric'])}"
-                for objective in facts.objectives
+                f"{objective.direction} {metric_label(objective.metric)}" for objective in facts.objectives
             ),
             False,
         ),
-        (
-            "backend / algorithm / pruner",
-            " / ".join(str(info.get(key, "?")) for key in ("backend", "algorithm", "pruner")),
-            False,
-        ),
+        ("backend / algorithm / pruner", info.backend.description, False),
         ("wall time of the search", format_seconds(facts.wall_seconds), False),
         ("sum of the trials' durations", format_seconds(facts.trial_seconds), False),
         (
@@ -91,7 +85,7 @@ def provenance_blocks(facts: StudyFacts, *, storage_url: str) -> list[Block]:
 def _classes(facts: StudyFacts) -> str:
     names = facts.class_names
     if not names:
-        return str(facts.info.get("num_classes", "unknown"))
+        return "unknown" if facts.info.num_classes is None else str(facts.info.num_classes)
     shown = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
     return f"{len(names)} ({shown})"
 
@@ -102,11 +96,11 @@ def _runs_table(facts: StudyFacts) -> Table:
         rows.append(
             (
                 Cell(str(number)),
-                Cell(str(run.get("started", "")), css="nowrap"),
-                Cell(str(run.get("command_line", "")), code=True),
-                Cell(str(run.get("worker", ""))),
-                Cell(" / ".join(str(run.get(key, "?")) for key in ("backend", "algorithm", "pruner"))),
-                Cell(str(run.get("seed", ""))),
+                Cell(run.started, css="nowrap"),
+                Cell(run.command_line, code=True),
+                Cell(run.worker),
+                Cell("?" if run.backend is None else run.backend.description),
+                Cell("" if run.seed is None else str(run.seed)),
             )
         )
     return Table(
@@ -126,7 +120,7 @@ def _runs_table(facts: StudyFacts) -> Table:
 def _versions_table(facts: StudyFacts) -> Table:
     packages: dict[str, list[str]] = {}
     for run in facts.runs:
-        for package, version in dict(run.get("versions", {})).items():
+        for package, version in run.versions.items():
             packages.setdefault(str(package), [])
             if str(version) not in packages[str(package)]:
                 packages[str(package)].append(str(version))
@@ -143,7 +137,7 @@ def _versions_table(facts: StudyFacts) -> Table:
 
 
 def _hardware_table(facts: StudyFacts) -> Table:
-    recorded = [run["hardware"] for run in facts.runs if isinstance(run.get("hardware"), dict)]
+    recorded = [run.hardware for run in facts.runs if run.hardware]
     if recorded:
         hardware: dict[str, Any] = recorded[0]
         caption = "Hardware of the first run, as recorded by the search."

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from autocnn._format import format_metric, format_seconds, metric_label
 from autocnn._version import __version__
+from autocnn.core.records import TrialStatus
 from autocnn.reporting._document import Block, BulletList, Document, Figure, Note, Paragraph, Section, code
 from autocnn.reporting._facts import Scalar, StudyFacts, collect, parameter_values
 from autocnn.reporting._html import render_html
@@ -35,8 +36,8 @@ from autocnn.reporting._tables import (
 from autocnn.reporting._winner import configuration_block, layer_table, test_blocks, why_bullets
 
 if TYPE_CHECKING:
+    from autocnn.core.study import Study
     from autocnn.data import Dataset
-    from autocnn.study import Study
 
 GENERATED_PNGS = (
     "history.png",
@@ -72,7 +73,7 @@ def write_report(
     trials whose learning curves are drawn.
 
     Example:
-        >>> from autocnn.study import load_study  # doctest: +SKIP
+        >>> from autocnn.core.study import load_study  # doctest: +SKIP
         >>> write_report(load_study("quick_digits"), out="reports/quick_digits")  # doctest: +SKIP
         PosixPath('reports/quick_digits/index.html')
 
@@ -97,9 +98,9 @@ def write_report(
 
 def _subtitle(facts: StudyFacts) -> str:
     objective = ", ".join(
-        f"{objective['direction']} {metric_label(objective['metric'])}" for objective in facts.objectives
+        f"{objective.direction} {metric_label(objective.metric)}" for objective in facts.objectives
     )
-    dataset = facts.info.get("dataset")
+    dataset = facts.dataset_name
     parts = [f"dataset {code(dataset)}" if dataset else "dataset unknown", f"objective: {objective}"]
     parts.append(status_sentence(facts))
     parts.append(f"generated {time.strftime('%Y-%m-%d %H:%M %Z')} by autocnn {__version__}")
@@ -193,19 +194,20 @@ def _pareto_is_params(facts: StudyFacts) -> bool:
 
 
 def _summary(facts: StudyFacts, why: list[str]) -> list[Block]:
-    info = facts.info
-    space = info.get("space_name")
+    space = facts.info.space_name
     blocks: list[Block] = []
     intro = f"Study {code(facts.name)}"
     if space:
         intro += f" searched the space {code(space)}"
-    if info.get("dataset"):
-        intro += f" on the dataset {code(info['dataset'])}"
+    if facts.dataset_name:
+        intro += f" on the dataset {code(facts.dataset_name)}"
     intro += f": {status_sentence(facts)}"
     if facts.wall_seconds is not None:
         intro += f", in {format_seconds(facts.wall_seconds)} of wall time"
     blocks.append(Paragraph(intro + "."))
-    running = sum(1 for record in facts.records if record.status in ("running", "waiting"))
+    running = sum(
+        1 for record in facts.records if record.status in (TrialStatus.RUNNING, TrialStatus.WAITING)
+    )
     if running:
         blocks.append(
             Note(
@@ -247,7 +249,7 @@ def _summary(facts: StudyFacts, why: list[str]) -> list[Block]:
 
 def _fidelity_sentence(facts: StudyFacts) -> str | None:
     """Say that trials trained on a fraction of the data, so their scores read as a cheap fidelity."""
-    fraction = facts.info.get("trial_train_fraction", 1.0)
+    fraction = facts.info.trial_train_fraction
     if not isinstance(fraction, int | float) or fraction >= 1:
         return None
     text = (
@@ -268,14 +270,14 @@ def _reasons(facts: StudyFacts) -> list[Block]:
     reasons = Counter(
         (record.status, record.reason or "no reason recorded")
         for record in facts.records
-        if record.status not in ("complete", "pruned")
+        if record.status not in (TrialStatus.COMPLETE, TrialStatus.PRUNED)
     )
-    pruned = sum(1 for record in facts.records if record.status == "pruned")
+    pruned = sum(1 for record in facts.records if record.status is TrialStatus.PRUNED)
     items = []
     if pruned:
         items.append(
             f"{pruned} pruned: stopped early because their validation results fell behind earlier trials "
-            f"at the same epoch ({facts.info.get('pruner', 'the')} pruner)."
+            f"at the same epoch ({facts.info.backend.pruner} pruner)."
         )
     for (status, reason), count in reasons.most_common(8):
         items.append(f"{count} {status}: {reason}")

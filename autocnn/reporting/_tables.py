@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from autocnn._format import format_count, format_metric, format_seconds, format_si, metric_label
-from autocnn.records import TrialRecord
+from autocnn.core.records import TrialRecord, TrialStatus
 from autocnn.reporting._document import Align, Cell, Table
 from autocnn.reporting._facts import StudyFacts, objective_value
 
-OTHER_ORDER = ("running", "waiting", "interrupted", "pruned", "failed", "rejected")
+OTHER_ORDER = (
+    TrialStatus.RUNNING,
+    TrialStatus.WAITING,
+    TrialStatus.INTERRUPTED,
+    TrialStatus.PRUNED,
+    TrialStatus.FAILED,
+    TrialStatus.REJECTED,
+)
 
 
 def architecture(record: TrialRecord) -> str:
@@ -125,7 +132,7 @@ def ties_table(facts: StudyFacts) -> Table | None:
 
 def other_trials_table(facts: StudyFacts) -> Table | None:
     """Return the trials that did not complete, grouped by state, with their reasons."""
-    others = [record for record in facts.records if record.status != "complete"]
+    others = [record for record in facts.records if record.status is not TrialStatus.COMPLETE]
     if not others:
         return None
     order = {status: index for index, status in enumerate(OTHER_ORDER)}
@@ -166,9 +173,9 @@ def other_trials_table(facts: StudyFacts) -> Table | None:
 
 
 def _default_reason(record: TrialRecord) -> str:
-    if record.status == "running":
+    if record.status is TrialStatus.RUNNING:
         return "still running (or its worker stopped without a trace)"
-    if record.status == "waiting":
+    if record.status is TrialStatus.WAITING:
         return "queued, not started"
     return "no reason recorded"
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
-from autocnn._final_model import FinalSource
 from autocnn._format import (
     format_count,
     format_metric,
@@ -19,8 +18,9 @@ from autocnn._format import (
     format_value,
     metric_label,
 )
+from autocnn.core.final_model import FinalSource
+from autocnn.core.records import TrialRecord
 from autocnn.errors import AutoCNNError
-from autocnn.records import TrialRecord
 from autocnn.reporting._document import (
     Block,
     Cell,
@@ -36,8 +36,8 @@ from autocnn.reporting._importance import Importances
 from autocnn.reporting._plotting import WINNER_COLOR, ellipsize, frame_image, house_style, new_figure, save
 
 if TYPE_CHECKING:
+    from autocnn.core.study import FinalResult, Study
     from autocnn.data import Dataset
-    from autocnn.study import FinalResult, Study
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def layer_table(record: TrialRecord, facts: StudyFacts) -> Table | None:
     from autocnn.model import analyze_architecture
 
     shape = facts.input_shape
-    classes = facts.info.get("num_classes") or len(facts.class_names)
+    classes = facts.info.num_classes or len(facts.class_names)
     if record.config is None or shape is None or not classes:
         return None
     try:
@@ -307,12 +307,11 @@ def test_blocks(
         except AutoCNNError as error:
             return [Note(f"No test-set analysis: the dataset could not be loaded ({error}).", kind="warning")]
     blocks: list[Block] = []
-    expected = str(facts.info.get("dataset_fingerprint") or "")
-    if expected and dataset.fingerprint != expected:
+    difference = None if facts.info.dataset is None else facts.info.dataset.mismatch(dataset)
+    if difference is not None:
         blocks.append(
             Note(
-                f"The dataset loaded now (fingerprint {code(dataset.fingerprint[:12])}) is not the one the search "
-                f"used ({code(expected[:12])}); the numbers below describe the data loaded now.",
+                f"{difference[0].upper()}{difference[1:]}: the numbers below describe the data loaded now.",
                 kind="warning",
             )
         )
@@ -351,14 +350,11 @@ def test_blocks(
 
 
 def _load_dataset(facts: StudyFacts) -> Dataset:
-    from autocnn.data import load_dataset
     from autocnn.errors import DataError
 
-    name = facts.info.get("dataset")
-    if not name:
+    if facts.info.dataset is None:
         raise DataError("the study does not record its dataset")
-    fraction = float(facts.info.get("validation_fraction", 0.1))
-    return load_dataset(str(name), validation_fraction=fraction, seed=facts.seed)
+    return facts.info.dataset.load(study=facts.name)
 
 
 def per_class_table(analysis: TestAnalysis) -> Table:

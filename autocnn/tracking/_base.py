@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from autocnn.callbacks import SearchCallback
+from autocnn.core.callbacks import SearchCallback
 
 
 class Tracker(SearchCallback):
     """Record a search (its runs, trials, metrics and models); the base class records nothing.
 
-    A tracker is an ordinary :class:`~autocnn.callbacks.SearchCallback`: pass it to
+    A tracker is an ordinary :class:`~autocnn.core.callbacks.SearchCallback`: pass it to
     :func:`autocnn.search` in ``callbacks``. Its hooks must never stop a search: an
     implementation catches its own errors, warns once and goes on without recording.
     """

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autocnn._system import worker_id
-from autocnn.storage import mask_secrets
+from autocnn.core.storage import mask_secrets
 from autocnn.tracking import _payload as payload
 from autocnn.tracking._base import Tracker
 from autocnn.tracking._resolve import default_artifact_root, is_server_uri
@@ -25,10 +25,10 @@ from autocnn.tracking._resolve import default_artifact_root, is_server_uri
 if TYPE_CHECKING:
     import keras
 
-    from autocnn.callbacks import SearchInfo
     from autocnn.config import TrialConfig
-    from autocnn.records import EpochRecord, TrialRecord
-    from autocnn.study import FinalResult, Study
+    from autocnn.core.callbacks import SearchInfo
+    from autocnn.core.records import EpochRecord, TrialRecord
+    from autocnn.core.study import FinalResult, Study
 
 MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_PER_BATCH = 100
@@ -122,6 +122,10 @@ class MLflowTracker(Tracker):
     def __repr__(self) -> str:
         """Return the tracker with its (masked) store."""
         return f"MLflowTracker(tracking_uri={self.location!r})"
+
+    def worker_environment(self) -> dict[str, str]:
+        """Return the MLflow store for the search's worker processes, which track their own trials."""
+        return {"MLFLOW_TRACKING_URI": self.tracking_uri}
 
     @property
     def location(self) -> str:
@@ -237,7 +241,7 @@ class MLflowTracker(Tracker):
                         artifact_location=location,
                         # "model training" rather than GenAI, for the UI
                         tags={
-                            "autocnn.study": mask_secrets(name),
+                            "autocnn.core.study": mask_secrets(name),
                             EXPERIMENT_KIND_TAG: "custom_model_development",
                         },
                     )

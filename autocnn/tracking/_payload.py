@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from autocnn.storage import mask_secrets
+from autocnn.core.storage import mask_secrets
 
 if TYPE_CHECKING:
-    from autocnn.callbacks import SearchInfo
     from autocnn.config import TrialConfig
-    from autocnn.records import EpochRecord, TrialRecord
-    from autocnn.study import FinalResult
+    from autocnn.core.callbacks import SearchInfo
+    from autocnn.core.records import EpochRecord, TrialRecord
+    from autocnn.core.study import FinalResult
 
 MAX_PARAM_LENGTH = 6000
 MAX_TAG_LENGTH = 8000

@@ -8,10 +8,11 @@ from autocnn.training._compile import (
     make_optimizer,
 )
 from autocnn.training._fit import FitResult, evaluate_model, fit_config
-from autocnn.training._monitor import TrialMonitor
+from autocnn.training._monitor import FitStop, TrialMonitor
 
 __all__ = [
     "FitResult",
+    "FitStop",
     "SparseSmoothedCrossentropy",
     "TrialMonitor",
     "compile_for_export",

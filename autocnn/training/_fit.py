@@ -13,10 +13,10 @@ import keras
 import numpy as np
 
 from autocnn.config import TrialConfig
+from autocnn.core.records import EpochRecord
 from autocnn.model import build_model, with_keras_batch_norm
-from autocnn.records import EpochRecord
 from autocnn.training._compile import compile_for_training
-from autocnn.training._monitor import StopDecision, TrialMonitor
+from autocnn.training._monitor import FitStop, StopDecision, TrialMonitor
 
 if TYPE_CHECKING:
     from autocnn.data import Dataset
@@ -31,7 +31,7 @@ class FitResult:
 
     model: keras.Model
     curve: list[EpochRecord]
-    stop_reason: str  # "completed", "pruned", "nan" or "deadline"
+    stop_reason: FitStop
     message: str
     train_seconds: float
     metrics: dict[str, float] = field(default_factory=dict)
@@ -107,7 +107,7 @@ def fit_config(
         shuffle=False,
     )
     train_seconds = time.monotonic() - started
-    if save_weights_to is not None and monitor.stop_reason in (None, "pruned"):
+    if save_weights_to is not None and monitor.stop_reason in (None, FitStop.PRUNED):
         save_weights_to.parent.mkdir(parents=True, exist_ok=True)
         model.save_weights(save_weights_to)
     stock_model = with_keras_batch_norm(model)
@@ -116,7 +116,7 @@ def fit_config(
     result = FitResult(
         model=stock_model,
         curve=monitor.curve,
-        stop_reason=monitor.stop_reason or "completed",
+        stop_reason=monitor.stop_reason or FitStop.COMPLETED,
         message=monitor.message,
         train_seconds=train_seconds,
     )

@@ -6,13 +6,23 @@ import math
 import statistics
 import time
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 import keras
 
-from autocnn.records import EpochRecord
+from autocnn.core.records import EpochRecord
 
 StopDecision = Callable[[EpochRecord], bool]
+
+
+class FitStop(Enum):
+    """Why a training run stopped."""
+
+    COMPLETED = "completed"  # it trained every epoch asked for
+    PRUNED = "pruned"  # ``on_epoch`` said stop
+    NAN = "nan"  # the loss became NaN or infinite
+    DEADLINE = "deadline"  # the deadline passed
 
 
 class TrialMonitor(keras.callbacks.Callback):  # type: ignore[misc]
@@ -31,7 +41,7 @@ class TrialMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self.deadline = deadline
         self.learning_rate_hint = learning_rate_hint
         self.curve: list[EpochRecord] = []
-        self.stop_reason: str | None = None
+        self.stop_reason: FitStop | None = None
         self.message = ""
         self._epoch_started = 0.0
         self._step_ended: float | None = None
@@ -60,10 +70,10 @@ class TrialMonitor(keras.callbacks.Callback):  # type: ignore[misc]
                 else ""
             )
             self._stop(
-                "nan", f"loss became {float(loss)} at epoch {self._epoch + 1}, batch {batch + 1}{hint}"
+                FitStop.NAN, f"loss became {float(loss)} at epoch {self._epoch + 1}, batch {batch + 1}{hint}"
             )
         elif self.deadline is not None and now >= self.deadline:
-            self._stop("deadline", f"stopped at the time budget during epoch {self._epoch + 1}")
+            self._stop(FitStop.DEADLINE, f"stopped at the time budget during epoch {self._epoch + 1}")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Record the epoch and ask whether to go on."""
@@ -81,11 +91,11 @@ class TrialMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         )
         self.curve.append(record)
         if not math.isfinite(record.loss):
-            self._stop("nan", f"loss became {record.loss} at epoch {record.epoch}")
+            self._stop(FitStop.NAN, f"loss became {record.loss} at epoch {record.epoch}")
         elif self.on_epoch is not None and self.on_epoch(record):
-            self._stop("pruned", f"pruned after epoch {record.epoch}")
+            self._stop(FitStop.PRUNED, f"pruned after epoch {record.epoch}")
 
-    def _stop(self, reason: str, message: str) -> None:
+    def _stop(self, reason: FitStop, message: str) -> None:
         self.stop_reason = reason
         self.message = message
         assert self.model is not None

@@ -8,11 +8,11 @@ import warnings
 import optuna
 import pytest
 
-from autocnn._search import search
 from autocnn.backends import make_backend
-from autocnn.records import CURVE_ATTR, EpochRecord
+from autocnn.core.records import CURVE_ATTR, EpochRecord
+from autocnn.core.session import search
+from autocnn.core.study import load_study
 from autocnn.space import parse_space
-from autocnn.study import load_study
 from tests.spaces import NAN_SEED, PRUNING_SPACE
 
 BACKENDS = [("optuna", "tpe"), ("optuna", "random"), ("keras-tuner", "random"), ("keras-tuner", "bayesian")]

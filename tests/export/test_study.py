@@ -37,7 +37,7 @@ search:
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from autocnn._search import search
+    from autocnn.core.session import search
 
     folder = tmp_path_factory.mktemp("study")
     space = folder / "space.yaml"
@@ -55,7 +55,7 @@ def test_default_exports_the_retrained_best_with_its_study_card(study: Any, tmp_
     assert card["study"]["name"] == "export_test" and card["study"]["trial"] == final.trial_number
     assert card["metrics"]["test_accuracy"] == pytest.approx(final.test_accuracy)
     assert card["config"] == final.config.to_dict()
-    assert card["dataset"]["fingerprint"] == study.info["dataset_fingerprint"]
+    assert card["dataset"]["fingerprint"] == study.info.dataset.fingerprint
     assert card["dataset"]["split_seed"] == 3
     assert card["class_names"] == [str(i) for i in range(10)]
     assert "retrained on train + validation by the search" in card["source"]

@@ -50,7 +50,7 @@ seeds:
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A retrained study on digits: 3 complete, 1 rejected, 1 failed (NaN loss), 1 pruned trial."""
-    from autocnn._search import search
+    from autocnn.core.session import search
 
     root = tmp_path_factory.mktemp("report_study")
     space = root / "space.yaml"

@@ -19,7 +19,8 @@ def memory_study(
     """Return a Study over an in-memory Optuna study holding ``trials`` (FrozenTrials) and ``source``'s attrs."""
     import optuna
 
-    from autocnn.study import STUDY_ATTR, Study
+    from autocnn.core.metadata import INFO_ATTR as STUDY_ATTR
+    from autocnn.core.study import Study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     attrs = source.optuna_study.user_attrs if source is not None else {}

@@ -106,10 +106,10 @@ def test_winner_section_shows_layers_test_accuracy_and_reproducibility(finished,
     assert "| block1\\_conv1 |" in markdown or "`block1_conv1`" in markdown
     assert "Grad-CAM" in markdown and "Confusion matrix" in markdown
     info = finished.info
-    assert info["dataset_fingerprint"] in markdown
+    assert info.dataset.fingerprint in markdown
     import hashlib
 
-    assert hashlib.sha256(info["space_yaml"].encode()).hexdigest() in markdown
+    assert hashlib.sha256(info.space_yaml.encode()).hexdigest() in markdown
     assert "autocnn search --space space.yaml --dataset digits --max-trials 5" in markdown
     assert "Why it won" in markdown and "It beat the runner-up" in markdown
 
@@ -162,7 +162,7 @@ def test_a_running_trial_makes_the_report_a_snapshot(finished, tmp_path):
 def test_a_two_objective_study_shows_its_pareto_front(finished, tmp_path):
     import copy
 
-    from autocnn.study import STUDY_ATTR
+    from autocnn.core.metadata import INFO_ATTR as STUDY_ATTR
 
     source = next(t for t in finished.optuna_study.get_trials(deepcopy=False) if t.state.name == "COMPLETE")
     points = {"big": (0.95, 5000), "small": (0.80, 1000), "dominated": (0.70, 3000), "middle": (0.90, 2000)}
@@ -192,7 +192,8 @@ def test_a_two_objective_study_shows_its_pareto_front(finished, tmp_path):
 def test_a_low_fidelity_search_says_its_trials_trained_on_a_fraction(finished, tmp_path):
     import copy
 
-    from autocnn.study import FINAL_ATTR, STUDY_ATTR
+    from autocnn.core.metadata import INFO_ATTR as STUDY_ATTR
+    from autocnn.core.study import FINAL_ATTR
 
     full = tmp_path / "full"
     write_report(finished, out=full, analyze_winner=False)
@@ -216,8 +217,8 @@ def test_data_other_than_the_searched_data_is_flagged(finished, digits, tmp_path
     other = dataclasses.replace(digits, fingerprint="0" * 64)
     write_report(finished, out=tmp_path / "other", dataset=other)
     markdown = (tmp_path / "other" / "report.md").read_text()
-    assert "is not the one the search used" in markdown
-    assert "`000000000000`" in markdown and (tmp_path / "other" / "gradcam.png").exists()
+    assert "differs from the study's" in markdown
+    assert "fingerprint 000000000000" in markdown and (tmp_path / "other" / "gradcam.png").exists()
 
 
 def test_compare_puts_two_studies_side_by_side(finished, tmp_path):

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from autocnn.study import load_study
+from autocnn.core.study import load_study
 
 SLOW_SPACE = """
 name: slow

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 import autocnn.training
-from autocnn._fidelity import retrain_epoch_seconds, retrain_epochs_within, trial_dataset
-from autocnn._search import search
 from autocnn.config import TrialConfig
+from autocnn.core.fidelity import retrain_epoch_seconds, retrain_epochs_within, trial_dataset
+from autocnn.core.records import EpochRecord, TrialRecord
+from autocnn.core.session import search
 from autocnn.data import load_dataset
 from autocnn.errors import ConfigError
-from autocnn.records import EpochRecord, TrialRecord
 from autocnn.space import load_space
 
 FIDELITY_SPACE = """

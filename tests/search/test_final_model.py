@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import autocnn.training
-from autocnn._final_model import FinalSource, acceptance_margin, guard_split
-from autocnn._search import search
-from autocnn.callbacks import SearchCallback
+from autocnn.core.callbacks import SearchCallback
+from autocnn.core.final_model import FinalSource, acceptance_margin, guard_split
+from autocnn.core.session import search
+from autocnn.core.study import load_study
 from autocnn.data import load_dataset
 from autocnn.errors import ExportError
-from autocnn.study import load_study
 
 # Adam at this many times the trial's learning rate diverges on any data.
 DIVERGING_FACTOR = 3000.0

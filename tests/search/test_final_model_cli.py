@@ -41,7 +41,7 @@ def run(args: list[str], *, cwd: Path, script: str | None = None) -> subprocess.
 def test_workers_search_whose_retrain_diverges_ships_the_trials_own_model(tmp_path):
     from mlflow import MlflowClient
 
-    from autocnn.study import load_study
+    from autocnn.core.study import load_study
 
     space = tmp_path / "tiny.yaml"
     space.write_text(TINY_SPACE)

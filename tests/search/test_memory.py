@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from autocnn._search import search
 from autocnn._system import rss_mb
-from autocnn.callbacks import SearchCallback
+from autocnn.core.callbacks import SearchCallback
+from autocnn.core.session import search
 
 MEMORY_SPACE = """
 name: memory

@@ -7,9 +7,9 @@ import time
 import pytest
 
 import autocnn.training
-from autocnn._search import search
+from autocnn.core.session import search
+from autocnn.core.study import load_study
 from autocnn.errors import ConfigError, SearchError, StudyMismatchError
-from autocnn.study import load_study
 from tests.spaces import PRUNING_SPACE
 
 

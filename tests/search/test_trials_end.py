@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from autocnn._search import search
-from autocnn.callbacks import SearchCallback
-from autocnn.study import Study
+from autocnn.core.callbacks import SearchCallback
+from autocnn.core.session import search
+from autocnn.core.study import Study
 from tests.search.conftest import TINY_SPACE
 
 DURATION = r"(?:[\d.]+ s|\d+ min \d+ s)"

@@ -113,7 +113,7 @@ def tracked(tmp_path_factory: pytest.TempPathFactory, mlflow_template: Path) -> 
     """Run one tracked search from an empty folder (to see that nothing lands in the current folder)."""
     from mlflow import MlflowClient
 
-    from autocnn._search import search
+    from autocnn.core.session import search
     from autocnn.tracking import make_tracker
 
     root = tmp_path_factory.mktemp("tracked")

@@ -64,7 +64,7 @@ def test_artifacts_stay_beside_the_store_or_in_the_workdir(tmp_path):
 
 
 def test_no_tracking_writes_no_mlflow_file(tmp_path, monkeypatch, small_space):
-    from autocnn._search import search
+    from autocnn.core.session import search
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     cwd = tmp_path / "cwd"

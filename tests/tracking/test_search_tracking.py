@@ -36,7 +36,7 @@ def test_parent_run_holds_the_search_setup_and_its_outcome(tracked: TrackedSearc
     study = tracked.study
     assert parent.info.status == "FINISHED"
     assert params["dataset"] == "digits"
-    assert params["dataset_fingerprint"] == study.info["dataset_fingerprint"]
+    assert params["dataset_fingerprint"] == study.info.dataset.fingerprint
     assert (params["backend"], params["algorithm"], params["pruner"], params["seed"]) == (
         "optuna",
         "random",

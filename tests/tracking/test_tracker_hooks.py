@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from autocnn.callbacks import SearchCallback, SearchInfo
 from autocnn.config import TrialConfig
+from autocnn.core.callbacks import SearchCallback, SearchInfo
+from autocnn.core.records import EpochRecord, TrialRecord
 from autocnn.errors import SearchInterrupted
-from autocnn.records import EpochRecord, TrialRecord
 from autocnn.space import load_space
 from autocnn.tracking import MLflowTracker, default_tracking_uri
 from tests.tracking.conftest import PASSWORD
@@ -255,7 +255,7 @@ class BreakMlflow(SearchCallback):
 
 
 def test_mlflow_failing_mid_search_warns_once_and_the_search_goes_on(workdir, small_space, capsys):
-    from autocnn._search import search
+    from autocnn.core.session import search
 
     tracker = MLflowTracker(tracking_uri=default_tracking_uri(workdir))
     study = search(
@@ -291,7 +291,7 @@ class StopAtTrial(SearchCallback):
 
 
 def test_ctrl_c_marks_the_running_trial_and_the_search_killed(workdir, small_space):
-    from autocnn._search import search
+    from autocnn.core.session import search
 
     tracker = MLflowTracker(tracking_uri=default_tracking_uri(workdir))
     with pytest.raises(SearchInterrupted):
@@ -317,7 +317,7 @@ def test_ctrl_c_marks_the_running_trial_and_the_search_killed(workdir, small_spa
 
 
 def test_continuing_the_study_adds_a_parent_run_to_the_same_experiment(workdir, small_space):
-    from autocnn._search import search
+    from autocnn.core.session import search
 
     first = MLflowTracker(tracking_uri=default_tracking_uri(workdir))
     with pytest.raises(SearchInterrupted):
@@ -352,7 +352,7 @@ class BrokenModel:
 
 
 def test_a_model_that_cannot_be_logged_warns_and_the_rest_is_still_recorded(workdir, small_space, capsys):
-    from autocnn.study import FinalResult
+    from autocnn.core.study import FinalResult
 
     tracker = MLflowTracker(tracking_uri=default_tracking_uri(workdir), register_name="never")
     tracker.on_search_start(make_info(small_space, workdir))

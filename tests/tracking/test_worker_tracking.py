@@ -25,7 +25,7 @@ def autocnn(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_workers_trials_and_a_joining_worker_are_tracked(tmp_path: Path, mlflow_template: Path):
     from mlflow import MlflowClient
 
-    from autocnn.study import load_study
+    from autocnn.core.study import load_study
 
     workdir = prepare_workdir(tmp_path / "runs", mlflow_template)
     space = tmp_path / "small.yaml"

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from autocnn._workers import RECYCLE_EXIT_CODE, WorkerSlot, plan_workers, supervise, visible_gpus
+from autocnn.core.workers import RECYCLE_EXIT_CODE, WorkerSlot, plan_workers, supervise, visible_gpus
 from autocnn.errors import ConfigError
 
 

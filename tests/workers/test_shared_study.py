@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from autocnn._search import run_worker, search
-from autocnn.study import load_study
+from autocnn.core.records import LoopEnd
+from autocnn.core.session import run_worker, search
+from autocnn.core.study import load_study
 from tests.conftest import REPO
 
 WORKER_SPACE = """
@@ -59,7 +60,7 @@ def test_two_workers_share_the_default_sqlite_study(write_space, workdir):
 def test_recycling_a_worker_after_its_quota(write_space, workdir):
     study = search(write_space(WORKER_SPACE), dataset="digits", workdir=workdir, max_trials=1, retrain=False)
     outcome = run_worker(study.name, workdir=workdir, max_trials=5, recycle_after=2)
-    assert outcome == "recycle"
+    assert outcome is LoopEnd.RECYCLE
     assert len(load_study(study.name, workdir=workdir).trials()) == 3
 
 

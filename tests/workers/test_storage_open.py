@@ -6,8 +6,8 @@ import multiprocessing
 
 import pytest
 
+from autocnn.core.storage import _create_rdb_storage, open_storage
 from autocnn.errors import ConfigError
-from autocnn.storage import _create_rdb_storage, open_storage
 
 
 class FlakySchema:

@@ -1,0 +1,107 @@
+"""The search's last step: retrain the best configuration, keep the retrain only if it holds up, save it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from autocnn.core.callbacks import SearchCallback
+from autocnn.core.fidelity import (
+    planned_retrain_epochs,
+    retrain_epoch_seconds,
+    retrain_epochs_within,
+    trial_dataset,
+)
+from autocnn.core.final_model import retrain_guarded
+from autocnn.core.loop import release_memory
+from autocnn.core.plan import SearchPlan
+from autocnn.core.study import FINAL_ATTR, FinalResult, Study, write_json
+
+if TYPE_CHECKING:
+    from autocnn.data import Dataset
+
+
+def retrain_best(
+    study: Study,
+    *,
+    plan: SearchPlan,
+    dataset: Dataset,
+    callbacks: Sequence[SearchCallback],
+    deadline: float | None,
+) -> None:
+    """Retrain the best configuration, keep it only if it holds up, evaluate the kept model once on test, save it.
+
+    It trains for ``retrain_epochs`` (else the trial's epochs), cut to what fits before ``deadline``,
+    watched and judged by :func:`retrain_guarded`.
+    """
+    from autocnn.training import compile_for_export, evaluate_model
+
+    trials = study.trials()
+    ranked = study.ranked(among=trials)
+    if not ranked:
+        return
+    best = ranked[0]
+    previous = study.final
+    if previous is not None and previous.trial_number == best.number and Path(previous.model_path).exists():
+        return
+    config = best.config
+    assert config is not None
+    epoch_seconds = retrain_epoch_seconds(
+        best,
+        trials=trials,
+        trial_data=trial_dataset(dataset, plan.space.search, seed=plan.seed),
+        full_data=dataset,
+    )
+    epochs = retrain_epochs_within(
+        planned_retrain_epochs(plan.space.search, config),
+        epoch_seconds=epoch_seconds,
+        remaining_s=None if deadline is None else deadline - time.monotonic(),
+    )
+    for callback in callbacks:
+        callback.on_retrain_start(best.number, config, epochs=epochs)
+
+    def say(message: str) -> None:
+        for callback in callbacks:
+            callback.on_retrain_note(message)
+
+    # The budget bounds the retrain too: cut at the deadline, it keeps the weights it has reached.
+    kept = retrain_guarded(
+        best,
+        dataset,
+        trial_model_path=study.trial_model_path(best.number),
+        epochs=epochs,
+        deadline=deadline,
+        seed=plan.seed,
+        say=say,
+    )
+    compile_for_export(kept.model)
+    test = evaluate_model(kept.model, dataset.x_test, dataset.y_test)
+    directory = study.directory
+    directory.mkdir(parents=True, exist_ok=True)
+    model_path = directory / "best_model.keras"
+    config_path = directory / "best_config.json"
+    kept.model.save(model_path)
+    write_json(config_path, kept.config.to_dict())
+    final = FinalResult(
+        trial_number=best.number,
+        config=kept.config,
+        test_accuracy=test["accuracy"],
+        test_loss=test["loss"],
+        epochs=kept.epochs,
+        train_seconds=kept.train_seconds,
+        model_path=str(model_path.resolve()),
+        config_path=str(config_path.resolve()),
+        kept=kept.source,
+        kept_reason=kept.reason,
+        guard_images=kept.guard.images,
+        guard_accuracy=kept.guard.kept,
+        retrain_guard_accuracy=kept.guard.retrained,
+        trial_guard_accuracy=kept.guard.trial,
+    )
+    study.optuna_study.set_user_attr(FINAL_ATTR, final.to_dict())
+    for callback in callbacks:
+        callback.on_retrain_end(final, model=kept.model, example=dataset.x_test[:8])
+    del kept
+    release_memory()

@@ -38,7 +38,7 @@ def main() -> None:
     from autocnn._quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from autocnn._search import search
+    from autocnn.core.session import search
 
     space = args.space
     rows, curves = [], {}

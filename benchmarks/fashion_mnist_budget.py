@@ -56,7 +56,7 @@ class _Deadline:
 
 
 def run_autocnn(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
-    from autocnn._search import search
+    from autocnn.core.session import search
 
     study = search(
         SPACE,
@@ -71,7 +71,7 @@ def run_autocnn(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
         "curve": study_curve(study),
         "trials": len(study.trials()),
         "test_accuracy": None if final is None else final.test_accuracy,
-        "trial_train_fraction": study.info.get("trial_train_fraction"),
+        "trial_train_fraction": study.info.trial_train_fraction,
     }
     if final is not None:
         from autocnn.model import describe_config
@@ -263,7 +263,7 @@ def run_contenders(
     names: list[str], *, dataset: str, subset: float, budget: str
 ) -> dict[str, dict[str, Any]]:
     """Run each named contender on the same split with ``budget``; return their outcomes by name."""
-    from autocnn._search import parse_timeout
+    from autocnn.core.plan import parse_timeout
     from autocnn.data import load_dataset
 
     budget_s = parse_timeout(budget)

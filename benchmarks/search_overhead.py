@@ -24,9 +24,9 @@ from autocnn._quiet import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
-from autocnn._search import search  # noqa: E402
 from autocnn._system import hardware, rss_mb  # noqa: E402
-from autocnn.callbacks import SearchCallback  # noqa: E402
+from autocnn.core.callbacks import SearchCallback  # noqa: E402
+from autocnn.core.session import search  # noqa: E402
 
 
 class _Probe(SearchCallback):

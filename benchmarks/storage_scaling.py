@@ -1,8 +1,9 @@
 """Storage and sampler time per trial as a study grows to N trials (fake training, no model.fit).
 
 Runs autocnn's real trial loop (ask, propose, shape check, record, tell, stale-trial check,
-trial counting) with model.fit replaced by a function that returns at once, and reports the
-loop's own time per trial in buckets of trials. That time is what a real study spends outside
+trial counting, and the estimate of the final retrain it keeps time for under a time budget)
+with model.fit replaced by a function that returns at once, and reports the loop's own time per
+trial in buckets of trials. The final retrain itself is skipped. That time is what a real study spends outside
 training per trial; the script also says what fraction of a study it would be for a given
 training time per trial.
 
@@ -27,13 +28,14 @@ from autocnn._quiet import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
+import autocnn.core.session  # noqa: E402
 import autocnn.training  # noqa: E402
-from autocnn._search import search  # noqa: E402
 from autocnn._system import hardware  # noqa: E402
-from autocnn.callbacks import SearchCallback  # noqa: E402
-from autocnn.records import EpochRecord  # noqa: E402
+from autocnn.core.callbacks import SearchCallback  # noqa: E402
+from autocnn.core.records import EpochRecord  # noqa: E402
+from autocnn.core.session import search  # noqa: E402
 from autocnn.tracking._payload import epoch_metrics  # noqa: E402
-from autocnn.training import FitResult  # noqa: E402
+from autocnn.training import FitResult, FitStop  # noqa: E402
 
 
 def fake_fit(
@@ -57,7 +59,7 @@ def fake_fit(
             return FitResult(
                 model=None,
                 curve=curve,
-                stop_reason="pruned",
+                stop_reason=FitStop.PRUNED,
                 message="pruned",
                 train_seconds=0.0,
                 metrics=epoch_metrics(record),
@@ -66,7 +68,7 @@ def fake_fit(
     return FitResult(
         model=None,
         curve=curve,
-        stop_reason="completed",
+        stop_reason=FitStop.COMPLETED,
         message="",
         train_seconds=0.0,
         metrics=epoch_metrics(last),
@@ -92,6 +94,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "reports" / "benchmarks"))
     args = parser.parse_args()
     autocnn.training.fit_config = fake_fit  # the loop looks it up at call time
+    autocnn.core.session.retrain_best = lambda *_, **__: None  # only the time kept for it is measured
     clock = Clock()
     with tempfile.TemporaryDirectory() as workdir:
         started = time.perf_counter()
@@ -101,7 +104,8 @@ def main() -> None:
             workdir=workdir,
             max_trials=args.trials,
             algorithm=args.algorithm,
-            retrain=False,
+            timeout="30d",
+            retrain=True,
             callbacks=[clock],
         )
         total = time.perf_counter() - started

@@ -31,8 +31,8 @@ def main() -> None:
     from autocnn._quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from autocnn._search import parse_timeout, search
     from autocnn._system import hardware
+    from autocnn.core.plan import parse_timeout, search
 
     budget_s = parse_timeout(args.budget)
     rows = []

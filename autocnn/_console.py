@@ -33,19 +33,9 @@ def space_rows(space: SearchSpace, *, searched_only: bool = False) -> list[tuple
     return [(name, dimension_kind(value), value.describe()) for name, value in parameters.items()]
 
 
-def resolve_space_argument(space: str | None, *, dataset: str) -> str:
-    """Return the space to use: the given file or ready-made name, else the dataset's ready-made space, else quick.
-
-    ``--dataset fashion_mnist`` (or a file ``fashion_mnist.npz``) picks the ready-made space of that name.
-    """
-    from pathlib import Path
-
-    from autocnn.space import ready_made_spaces
-
-    if space is not None:
-        return space
-    stem = Path(dataset).stem if "/" in dataset or "." in dataset else dataset
-    return stem if stem in ready_made_spaces() else "quick"
+def resolve_space_argument(space: str | None) -> str:
+    """Return the space to use: the given file or ready-made name, else ``auto`` (planned for the data)."""
+    return "auto" if space is None else space
 
 
 def leaderboard_rows(frame: object, *, top: int) -> list[tuple[str, ...]]:

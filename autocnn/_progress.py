@@ -55,6 +55,8 @@ class ConsoleProgress(SearchCallback):
         )
         budget = [f"max {info.max_trials} trials" if info.max_trials else "no trial limit"]
         budget.append(f"timeout {_duration(info.timeout)}" if info.timeout else "no timeout")
+        if info.space_summary:
+            self.console.print(info.space_summary)
         self.console.print(
             f"search {info.backend} · {info.algorithm} · pruner {info.pruner} · {', '.join(budget)} · seed {info.seed}"
         )

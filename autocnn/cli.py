@@ -135,6 +135,36 @@ def spaces_show(
         )
 
 
+@spaces_app.command("plan")
+def spaces_plan(
+    dataset: Annotated[
+        str, typer.Option(help="A registered dataset name (see `autocnn datasets list`) or a path.")
+    ] = "digits",
+    timeout: Annotated[
+        str | None, typer.Option(help="The budget to plan for: 90s, 30m, 2h (default: chosen from the data).")
+    ] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Write the space file here instead of printing it.")
+    ] = None,
+) -> None:
+    """Plan a search space for the data and budget on this machine; print it as a space file."""
+    from autocnn._quiet import import_tensorflow_quietly
+    from autocnn.core.plan import parse_timeout
+    from autocnn.data import load_dataset
+    from autocnn.planning import plan_space
+
+    import_tensorflow_quietly()
+    plan = plan_space(load_dataset(dataset), timeout=None if timeout is None else parse_timeout(timeout))
+    if out_path is None:
+        print(plan.yaml, end="")
+        return
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(plan.yaml, encoding="utf-8")
+    out.print(
+        f"{plan.summary}\nwrote {out_path}; run it with: autocnn search --dataset {dataset} --space {out_path}"
+    )
+
+
 @spaces_app.command("schema")
 def spaces_schema() -> None:
     """Print the JSON Schema of space files (for editors)."""
@@ -206,8 +236,8 @@ def search_command(
     space: Annotated[
         str | None,
         typer.Option(
-            help="Space file or ready-made name (autocnn spaces list); default: the one named like the "
-            "dataset, else quick."
+            help="Space file, ready-made name (autocnn spaces list) or auto; default: auto, a space planned "
+            "for the data and the budget on this machine (autocnn spaces plan shows it)."
         ),
     ] = None,
     study: Annotated[
@@ -316,7 +346,7 @@ def search_command(
     callbacks = [*progress, tracker]
     try:
         result = search(
-            resolve_space_argument(space, dataset=dataset),
+            resolve_space_argument(space),
             dataset=dataset,
             study=study,
             storage=storage,

@@ -73,3 +73,22 @@ def test_schema_is_json():
 def test_unknown_option_is_a_usage_error():
     result = run_cli("spaces", "show", "--nope")
     assert result.returncode == 2
+
+
+def test_spaces_plan_writes_a_space_file_that_search_reads(tmp_path):
+    out = tmp_path / "planned.yaml"
+    result = run_cli(
+        "spaces", "plan", "--dataset", "digits", "--timeout", "2m", "--out", str(out), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "planned space: 1 pooling block: 8 px -> 4 px" in result.stdout
+    assert f"--space {out}" in result.stdout
+    space = load_space(str(out))
+    assert space.search.timeout == 120 and space.search.constraints.max_flops is not None
+    assert out.read_text().startswith("# Planned by autocnn")
+
+
+def test_spaces_plan_of_missing_data_is_one_message(tmp_path):
+    result = run_cli("spaces", "plan", "--dataset", str(tmp_path / "nope"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: dataset ") and "Traceback" not in result.stderr

@@ -97,11 +97,22 @@ def test_the_wheel_holds_the_ready_made_spaces_and_is_the_one_imported(installed
 
 def test_a_search_from_an_empty_folder_runs_and_says_only_autocnns_lines(installed: Path, tmp_path: Path):
     result = run_in(
-        tmp_path, [str(installed / "autocnn"), "search", "--dataset", "digits", "--max-trials", "2"]
+        tmp_path,
+        [
+            str(installed / "autocnn"),
+            "search",
+            "--dataset",
+            "digits",
+            "--max-trials",
+            "2",
+            "--timeout",
+            "45s",
+        ],
     )
     assert result.returncode == 0, result.stderr[-3000:]
     output = result.stdout + result.stderr
-    assert "study quick_digits (new)" in output
+    assert "study planned_digits (new)" in output
+    assert "planned space: 1 pooling block: 8 px -> 4 px" in output
     assert "final model (trial #" in output
     # Only autocnn's lines: no library log records ("2026/12/02 16:53:34 INFO mlflow...", "WARNING:tensorflow:").
     foreign = [
@@ -112,8 +123,8 @@ def test_a_search_from_an_empty_folder_runs_and_says_only_autocnns_lines(install
     assert foreign == [], foreign
     assert "Creating initial MLflow database tables" not in output
     runs = tmp_path / "autocnn_runs"
-    assert (runs / "quick_digits" / "best_model.keras").exists()
-    assert (runs / "reports" / "quick_digits" / "index.html").exists()  # reports live in the work directory
+    assert (runs / "planned_digits" / "best_model.keras").exists()
+    assert (runs / "reports" / "planned_digits" / "index.html").exists()  # reports live in the work directory
     assert sorted(path.name for path in tmp_path.iterdir()) == ["autocnn_runs"]
 
 

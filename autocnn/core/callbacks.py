@@ -39,6 +39,7 @@ class SearchInfo:
     command_line: str
     versions: dict[str, str] = field(default_factory=dict)
     worker: bool = False  # a worker process joining the study (autocnn worker), not the search that made it
+    space_summary: str = ""  # how the space was made, when autocnn planned it
 
 
 class SearchCallback:

@@ -68,7 +68,7 @@ class StudyInfo:
         return cls(
             space_name=plan.space.name,
             space_file=plan.space_file,
-            space_yaml=_space_text(plan.space, plan.space_file),
+            space_yaml=plan.space_yaml or _space_text(plan.space, plan.space_file),
             space_hash=space_hash(plan.space),
             objectives=tuple(settings.objective),
             backend=plan.backend,

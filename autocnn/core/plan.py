@@ -137,6 +137,8 @@ class SearchPlan:
     limits: RunLimits
     seed: int  # of the training and the split; each worker's sampler derives its own
     tracked: bool = False  # whether worker processes record their trials (in MLflow)
+    space_yaml: str | None = None  # the space's text when it has no file (a planned space, commented)
+    space_summary: str = ""  # one line on how the space was made (a planned space), for a console
 
 
 def plan_search(
@@ -155,6 +157,8 @@ def plan_search(
     recycle_after: int | None = None,
     max_rss_mb: float | None = None,
     tracked: bool = False,
+    space_yaml: str | None = None,
+    space_summary: str = "",
 ) -> tuple[SearchPlan, Dataset]:
     """Return the plan of a search with every override applied and checked, and its loaded data.
 
@@ -200,6 +204,8 @@ def plan_search(
         limits=limits,
         seed=seed_value,
         tracked=tracked,
+        space_yaml=space_yaml,
+        space_summary=space_summary,
     )
     return plan, data
 

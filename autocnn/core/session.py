@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from autocnn._system import configure_gpus, worker_id
 from autocnn.backends import Backend, make_backend
+from autocnn.core.auto_space import AUTO_SPACE, auto_space
 from autocnn.core.callbacks import SearchCallback, SearchInfo
 from autocnn.core.loop import TrialLoop
 from autocnn.core.lost_trials import fail_dead_local_trials
@@ -77,6 +78,12 @@ def search(
     """
     started = time.monotonic()
     worker_environment = _worker_environment(callbacks)
+    url = resolve_storage_url(storage, workdir=Path(workdir))
+    space_yaml, space_summary = None, ""
+    if isinstance(space, str) and space == AUTO_SPACE:
+        space, space_yaml, space_summary = auto_space(
+            dataset, study=study, url=url, timeout=timeout, max_trials=max_trials, seed=seed
+        )
     plan, data = plan_search(
         space,
         dataset=dataset,
@@ -92,6 +99,8 @@ def search(
         recycle_after=recycle_after,
         max_rss_mb=max_rss_mb,
         tracked=bool(worker_environment),
+        space_yaml=space_yaml,
+        space_summary=space_summary,
     )
     slots = plan_workers(workers=workers, gpus=gpus, trials_per_gpu=trials_per_gpu, available=visible_gpus())
     if len(slots) > 1 and plan.backend.name != "optuna":
@@ -99,7 +108,6 @@ def search(
             f"`workers` > 1 needs the optuna backend: {plan.backend.name}'s oracle keeps its state in one process"
         )
     chosen_backend = _backend(plan, seed=plan.seed)
-    url = resolve_storage_url(storage, workdir=Path(workdir))
     optuna_study, new = open_study(plan, url=url, dataset=data, backend=chosen_backend)
     result = Study(optuna_study, storage_url=url, workdir=Path(workdir))
     fail_dead_local_trials(optuna_study)
@@ -337,6 +345,7 @@ def _search_info(
         command_line=command_line,
         versions=package_versions(),
         worker=worker,
+        space_summary=plan.space_summary,
     )
 
 

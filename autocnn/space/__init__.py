@@ -1,7 +1,7 @@
 """Declarative search spaces: YAML in, a validated, frozen SearchSpace out."""
 
 from autocnn.space._dimensions import Choice, Dimension, Fixed, FloatRange, IntRange, Suggester
-from autocnn.space._durations import parse_duration
+from autocnn.space._durations import format_duration, parse_duration
 from autocnn.space._loader import (
     load_space,
     parse_space,
@@ -36,6 +36,7 @@ __all__ = [
     "SearchSpace",
     "Suggester",
     "TrainingSpace",
+    "format_duration",
     "load_space",
     "parse_duration",
     "parse_space",

@@ -37,3 +37,18 @@ def parse_duration(value: Any) -> float:
     if seconds <= 0:
         raise ValueError(f"{value!r} is not a positive duration")
     return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Return ``seconds`` the way :func:`parse_duration` reads it back: ``90s``, ``30m``, ``2h``, ``1h30m``.
+
+    Example:
+        >>> format_duration(5400)
+        '1h30m'
+
+    """
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "") + (f"{secs}s" if secs else "")
+    return text or "0s"

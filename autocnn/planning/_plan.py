@@ -1,0 +1,377 @@
+"""Turn the data, the budget and this machine into a search space, each derived value with its reason."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from autocnn.config import TrialConfig
+from autocnn.planning._probe import StepCost, probe_step_cost
+from autocnn.planning._render import render_plan
+from autocnn.space import SearchSpace, format_duration, space_from_dict
+
+if TYPE_CHECKING:
+    from autocnn.data import Dataset
+
+LAST_MAP_PX = 3  # downsample until the last feature map is about this wide
+MAX_BLOCKS = 5
+STEM_STRIDE_FROM_PX = 96  # from this size a strided first conv halves the map before the blocks
+WIDTHS = (8, 12, 16, 24, 32, 48, 64)
+MAX_FILTERS = 512
+RETRAIN_SHARE = 0.4
+RETRAIN_EPOCHS = (60, 45, 30, 20, 15, 10, 6)
+TARGET_TRIALS = 30
+TRIAL_EPOCHS = (10, 8, 6, 5, 4, 3, 2)
+TRIAL_FRACTIONS = (1.0, 0.5, 0.3, 0.2, 0.1, 0.05)
+MIN_TRIAL_IMAGES = 1000
+EVALUATION_COST = 1 / 3  # an evaluated image costs about a third of a trained one
+EPOCH_OVERHEAD_S = 0.5  # an epoch's own cost (input pipeline, validation set-up), whatever its size
+SMALL_DATA_IMAGES = 2_000
+LARGE_DATA_IMAGES = 20_000
+TRANSLATION_FROM_PX = 16  # below this a 6% shift is under a pixel
+
+
+@dataclass(frozen=True)
+class DataFacts:
+    """What the planner reads from the data: image size, channels, images, classes and their balance."""
+
+    height: int
+    width: int
+    channels: int
+    train_images: int
+    validation_images: int
+    classes: int
+    smallest_class_share: float
+    largest_class_share: float
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DataFacts:
+        """Return the facts of ``dataset``."""
+        height, width, channels = dataset.input_shape
+        counts = np.bincount(dataset.y_train, minlength=dataset.num_classes)
+        shares = counts / max(int(counts.sum()), 1)
+        return cls(
+            height=height,
+            width=width,
+            channels=channels,
+            train_images=len(dataset.x_train),
+            validation_images=len(dataset.x_val),
+            classes=dataset.num_classes,
+            smallest_class_share=float(shares.min()),
+            largest_class_share=float(shares.max()),
+        )
+
+    @property
+    def side(self) -> int:
+        """The shorter side of an image, in pixels."""
+        return min(self.height, self.width)
+
+
+@dataclass(frozen=True)
+class SpacePlan:
+    """A planned search space, why each derived value is what it is, and the budget it was planned for."""
+
+    space: SearchSpace
+    reasons: dict[str, str]  # dotted entry (e.g. ``model.blocks.count``) -> why
+    budget_s: float
+    budget_given: bool
+    step_cost: StepCost
+    yaml: str  # the space as a space file, each derived value commented with its reason
+    summary: str  # one line for a console
+
+
+def plan_space(
+    dataset: Dataset,
+    *,
+    timeout: float | None = None,
+    max_trials: int | None = None,
+    step_cost: StepCost | None = None,
+    name: str | None = None,
+) -> SpacePlan:
+    """Plan a search space for ``dataset`` within ``timeout`` seconds on this machine.
+
+    Without ``timeout`` (and without ``max_trials``) the plan takes a default budget, which the
+    space records as ``search.timeout``. ``step_cost`` replaces the probe of this machine (tests,
+    or a plan for another machine).
+
+    Example:
+        >>> from autocnn.data import load_dataset
+        >>> plan = plan_space(load_dataset("digits"), timeout=300)  # doctest: +SKIP
+        >>> print(plan.yaml)  # doctest: +SKIP
+
+    """
+    facts = DataFacts.of(dataset)
+    reasons: dict[str, str] = {}
+    budget_s = timeout if timeout is not None else default_budget(facts)
+    reasons["search.timeout"] = (
+        "the budget asked for"
+        if timeout is not None
+        else f"default budget for {facts.train_images:,} images; choose another with --timeout"
+    )
+    stem = facts.side >= STEM_STRIDE_FROM_PX
+    blocks = block_count(facts.side // 2 if stem else facts.side)
+    last = (facts.side // 2 if stem else facts.side) // 2**blocks
+    reasons["model.blocks.count"] = (
+        f"{blocks} pooling block{'s' if blocks > 1 else ''}: {facts.side} px -> {last} px"
+        + (" after a strided first conv" if stem else "")
+        + (f"; {blocks - 1} also searched" if blocks > 1 else "")
+    )
+    batch = batch_size(facts)
+    reasons["training.batch_size"] = f"{facts.train_images:,} training images"
+
+    def skeleton(width: int, *, large: bool) -> TrialConfig:
+        return _config(width, blocks=blocks, stem=stem, batch=batch, classes=facts.classes, large=large)
+
+    cost = step_cost or probe_step_cost(
+        (skeleton(WIDTHS[0], large=False), skeleton(WIDTHS[-1], large=True)),
+        input_shape=(facts.height, facts.width, facts.channels),
+        num_classes=facts.classes,
+    )
+
+    def flops(width: int, *, large: bool) -> float:
+        from autocnn.model import analyze_architecture
+
+        config = skeleton(width, large=large)
+        shape = (facts.height, facts.width, facts.channels)
+        return float(analyze_architecture(config, input_shape=shape, num_classes=facts.classes).flops)
+
+    retrain_s = RETRAIN_SHARE * budget_s
+    full_images = facts.train_images + facts.validation_images
+    width, retrain_epochs = _width_and_retrain(flops, cost, retrain_s=retrain_s, images=full_images)
+    max_flops = cost.flops_within(retrain_s / (retrain_epochs * full_images))
+    reasons["model.blocks.filters"] = (
+        f"widths that let {retrain_epochs} retrain epochs fit; doubled per block"
+    )
+    reasons["search.constraints.max_flops"] = (
+        f"{retrain_epochs} epochs of {full_images:,} images fit in {_minutes(retrain_s)} at "
+        f"{cost.seconds_per_image(max_flops) * 1e3:.2f} ms per image (measured here, {cost.device})"
+    )
+    reasons["search.retrain_epochs"] = "the most that fit in the retrain's share at the typical width"
+    reasons["search.retrain_share"] = f"{100 * RETRAIN_SHARE:.0f}% of the budget for the final retrain"
+    epochs, fraction = trial_fidelity(
+        cost.seconds_per_image(flops(width, large=False)),
+        facts=facts,
+        search_s=(1 - RETRAIN_SHARE) * budget_s,
+        trials=TARGET_TRIALS if max_trials is None else max_trials,
+    )
+    reasons["training.epochs"] = f"about {TARGET_TRIALS} trials fit in the rest of the budget"
+    if fraction < 1:
+        reasons["search.trial_train_fraction"] = (
+            f"trials train on {fraction:.0%} of the training split, judged on all of the validation split"
+        )
+    augmentation: dict[str, Any] = {"flip": ["none", "horizontal"]}
+    reasons["training.augmentation.flip"] = (
+        "whether a flip keeps the label cannot be seen in pixels: searched"
+    )
+    if facts.side >= TRANSLATION_FROM_PX:
+        augmentation["translation"] = [0.0, 0.06]
+        reasons["training.augmentation.translation"] = "small shifts, searched"
+    if facts.smallest_class_share < 0.5 * facts.largest_class_share:
+        reasons["training.label_smoothing"] = (
+            f"unbalanced classes ({facts.smallest_class_share:.1%} to {facts.largest_class_share:.1%})"
+        )
+    document = _space_document(
+        name=name or "planned",
+        blocks=blocks,
+        stem=stem,
+        width=width,
+        batch=batch,
+        classes=facts.classes,
+        epochs=epochs,
+        fraction=fraction,
+        augmentation=augmentation,
+        budget_s=budget_s if timeout is not None or max_trials is None else None,
+        retrain_epochs=retrain_epochs,
+        max_flops=int(max_flops),
+        max_trials=max_trials,
+    )
+    description = (
+        f"Planned for {facts.height}x{facts.width}x{facts.channels} images, {facts.classes} classes, "
+        f"{facts.train_images:,} training images, a {_minutes(budget_s)} budget on this machine ({cost.device})."
+    )
+    document["description"] = description
+    summary = (
+        f"planned space: {reasons['model.blocks.count']}, widths from {width}, trials of {epochs} epochs on "
+        f"{fraction:.0%} of the training images, a retrain of {retrain_epochs} epochs; budget "
+        f"{_minutes(budget_s)}"
+        + ("" if timeout is not None else " (the default; choose another with --timeout)")
+    )
+    space = space_from_dict(document, source="planned space")
+    return SpacePlan(
+        space=space,
+        reasons=reasons,
+        budget_s=budget_s,
+        budget_given=timeout is not None,
+        step_cost=cost,
+        yaml=render_plan(document, reasons=reasons),
+        summary=summary,
+    )
+
+
+def default_budget(facts: DataFacts) -> float:
+    """Return the budget planned when none is given: 5 minutes for small data, up to an hour for large."""
+    pixels = facts.train_images * facts.height * facts.width * facts.channels
+    if pixels <= 5e6:
+        return 300.0
+    if pixels <= 1e8:
+        return 1800.0
+    return 3600.0
+
+
+def block_count(side: int) -> int:
+    """Return how many 2x pooling blocks bring a ``side``-pixel map down to about ``LAST_MAP_PX``."""
+    return max(1, min(MAX_BLOCKS, int(math.log2(max(side, 2) / LAST_MAP_PX))))
+
+
+def batch_size(facts: DataFacts) -> int:
+    """Return the batch size: small batches for small data (more steps per epoch), 128 for large."""
+    if facts.train_images < SMALL_DATA_IMAGES:
+        return 32
+    if facts.train_images < LARGE_DATA_IMAGES:
+        return 64
+    return 128
+
+
+def trial_fidelity(
+    seconds_per_image: float, *, facts: DataFacts, search_s: float, trials: int
+) -> tuple[int, float]:
+    """Return (epochs, training fraction) of the richest trials of which ``trials`` fit in ``search_s``."""
+    options = sorted(
+        ((epochs, fraction) for epochs in TRIAL_EPOCHS for fraction in TRIAL_FRACTIONS),
+        key=lambda option: (-option[0] * option[1], -option[0]),
+    )
+    smallest = min(1.0, MIN_TRIAL_IMAGES / max(facts.train_images, 1))
+    for epochs, fraction in options:
+        if fraction < smallest and fraction != TRIAL_FRACTIONS[0]:
+            continue
+        per_epoch = EPOCH_OVERHEAD_S + seconds_per_image * (
+            fraction * facts.train_images + EVALUATION_COST * facts.validation_images
+        )
+        if trials * epochs * per_epoch <= search_s:
+            return epochs, fraction
+    return TRIAL_EPOCHS[-1], max(smallest, TRIAL_FRACTIONS[-1])
+
+
+def _width_and_retrain(
+    flops: Callable[..., float], cost: StepCost, *, retrain_s: float, images: int
+) -> tuple[int, int]:
+    """Return the widest base width and the most retrain epochs such that the retrain fits."""
+    for epochs in RETRAIN_EPOCHS:
+        limit = cost.flops_within(retrain_s / (epochs * images))
+        # most of the space must fit: the narrow networks within the limit, the widest at most twice over
+        fitting = [
+            width
+            for width in WIDTHS
+            if flops(width, large=False) <= limit and flops(width, large=True) <= 2 * limit
+        ]
+        if fitting and (epochs <= RETRAIN_EPOCHS[2] or len(fitting) >= 3):
+            return fitting[-1], epochs
+    return WIDTHS[0], RETRAIN_EPOCHS[-1]
+
+
+def _filters(width: int, block: int) -> list[int]:
+    base = width * 2 ** (block - 1)
+    return sorted({min(base, MAX_FILTERS), min(int(base * 1.5), MAX_FILTERS)})
+
+
+def _head_units(classes: int) -> list[int]:
+    low = max(64, 2 ** math.ceil(math.log2(4 * classes)))
+    return [low, 2 * low]
+
+
+def _config(width: int, *, blocks: int, stem: bool, batch: int, classes: int, large: bool) -> TrialConfig:
+    """Return the skeleton's network at ``width`` (its larger options when ``large``), for probes and FLOPs."""
+    pick = -1 if large else 0
+    block_list = [
+        {
+            "filters": _filters(width, number)[pick],
+            "batch_norm": True,
+            "convs": 2 if large else 1,
+            "strides": 2 if stem and number == 1 else 1,
+        }
+        for number in range(1, blocks + 1)
+    ]
+    return TrialConfig.from_dict(
+        {
+            "model": {
+                "blocks": block_list,
+                "head": {"pooling": "global_avg", "dense_units": [_head_units(classes)[pick]]},
+            },
+            "training": {"batch_size": batch},
+        }
+    )
+
+
+def _space_document(
+    *,
+    name: str,
+    blocks: int,
+    stem: bool,
+    width: int,
+    batch: int,
+    classes: int,
+    epochs: int,
+    fraction: float,
+    augmentation: dict[str, Any],
+    budget_s: float | None,
+    retrain_epochs: int,
+    max_flops: int,
+    max_trials: int | None,
+) -> dict[str, Any]:
+    per_block: dict[int, dict[str, Any]] = {1: {"strides": 2}} if stem else {}
+    per_block.update({number: {"filters": _filters(width, number)} for number in range(2, blocks + 1)})
+    search: dict[str, Any] = {
+        "algorithm": "tpe",
+        "pruner": "median",
+        "max_trials": max_trials or 1000,
+        "trial_train_fraction": fraction,
+        "retrain_epochs": retrain_epochs,
+        "retrain_share": RETRAIN_SHARE,
+        "constraints": {"max_flops": max_flops},
+        "objective": {"metric": "val_accuracy", "direction": "maximize"},
+    }
+    if budget_s is not None:
+        search["timeout"] = format_duration(budget_s)
+    return {
+        "name": name,
+        "description": "",
+        "model": {
+            "blocks": {
+                "count": {"low": max(1, blocks - 1), "high": blocks} if blocks > 1 else 1,
+                "filters": _filters(width, 1),
+                "kernel_size": 3,
+                "padding": "same",
+                "activation": ["relu", "swish"],
+                "batch_norm": True,
+                "convs": [1, 2],
+                "pooling": "max",
+                "pool_size": 2,
+                "dropout": [0.0, 0.1, 0.2],
+                **({"per_block": per_block} if per_block else {}),
+            },
+            "head": {
+                "pooling": ["flatten", "global_avg"],
+                "dense_layers": [0, 1],
+                "units": _head_units(classes),
+                "dropout": [0.0, 0.3, 0.5],
+            },
+        },
+        "training": {
+            "optimizer": ["adam", "adamw"],
+            "learning_rate": {"low": 5e-4, "high": 5e-3, "log": True},
+            "lr_schedule": "cosine",
+            "batch_size": batch,
+            "epochs": epochs,
+            "label_smoothing": [0.0, 0.1],
+            "augmentation": augmentation,
+        },
+        "search": search,
+    }
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"

@@ -1,0 +1,20 @@
+"""``space="auto"``: a search on a planned space, and continuing it without planning again."""
+
+from __future__ import annotations
+
+from autocnn.core.session import search
+from autocnn.space import space_hash
+
+
+def test_an_auto_search_records_its_plan_and_continues_with_it(workdir):
+    first = search("auto", dataset="digits", workdir=workdir, max_trials=1, retrain=False)
+    assert first.name == "planned_digits"
+    info = first.info
+    assert (
+        info.space_yaml.startswith("# Planned by autocnn")
+        and "# 1 pooling block: 8 px -> 4 px" in info.space_yaml
+    )
+    assert first.runs[-1].limits.max_trials == 1
+    again = search("auto", dataset="digits", workdir=workdir, max_trials=2, retrain=False)
+    assert len(again.trials()) == 2
+    assert space_hash(again.info.space(study=again.name)) == space_hash(info.space(study=first.name))

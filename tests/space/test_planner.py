@@ -1,0 +1,98 @@
+"""The planner's decisions: depth from the image size, widths and fidelity from the budget and the machine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autocnn.data import dataset_from_arrays
+from autocnn.planning import StepCost, block_count, plan_space
+from autocnn.space import parse_duration, parse_space, space_hash
+
+# about this project's 2-core CPU: 0.1 ms per image plus 40 ms per GFLOP
+MACHINE = StepCost(fixed_s=1e-4, per_flop_s=4e-11)
+
+
+def images(count: int, side: int, channels: int = 1, *, classes: int = 10, weights=None):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, size=(count, side, side, channels), dtype=np.uint8)
+    y = rng.choice(classes, size=count, p=weights) if weights is not None else np.arange(count) % classes
+    return dataset_from_arrays(x, y, name=f"r{side}")
+
+
+@pytest.mark.parametrize(("side", "blocks"), [(8, 1), (28, 3), (32, 3), (64, 4), (200, 5)])
+def test_depth_brings_the_last_map_to_a_few_pixels(side, blocks):
+    assert block_count(side) == blocks
+    assert 2 <= side / 2**blocks <= 8 or blocks == 5
+
+
+@pytest.mark.parametrize(("side", "count"), [(28, "2..3"), (64, "3..4")])
+def test_the_plan_searches_the_depth_next_to_the_planned_one(side, count):
+    plan = plan_space(images(600, side), timeout=600, step_cost=MACHINE)
+    assert plan.space.model.blocks.count.describe().startswith(count.split("..")[0])
+    assert f"{side} px ->" in plan.reasons["model.blocks.count"]
+
+
+def test_large_images_get_a_strided_first_conv():
+    plan = plan_space(images(200, 128, 3, classes=3), timeout=600, step_cost=MACHINE)
+    assert plan.space.model.blocks.per_block[1].strides is not None
+    assert "after a strided first conv" in plan.reasons["model.blocks.count"]
+    small = plan_space(images(200, 32, 3, classes=3), timeout=600, step_cost=MACHINE)
+    assert 1 not in small.space.model.blocks.per_block
+
+
+def test_a_bigger_budget_buys_wider_nets_and_richer_trials():
+    data = images(20_000, 28)
+    short = plan_space(data, timeout=300, step_cost=MACHINE)
+    long = plan_space(data, timeout=3600, step_cost=MACHINE)
+    assert long.space.search.constraints.max_flops > short.space.search.constraints.max_flops
+    short_work = short.space.training.epochs.values()[0] * short.space.search.trial_train_fraction
+    long_work = long.space.training.epochs.values()[0] * long.space.search.trial_train_fraction
+    assert long_work > short_work
+
+
+def test_a_slower_machine_gets_a_smaller_plan_for_the_same_budget():
+    data = images(20_000, 28)
+    fast = plan_space(data, timeout=1800, step_cost=MACHINE)
+    slow = plan_space(data, timeout=1800, step_cost=StepCost(fixed_s=1e-3, per_flop_s=4e-10))
+    fast_filters = max(fast.space.model.blocks.filters.values())
+    slow_filters = max(slow.space.model.blocks.filters.values())
+    assert slow_filters < fast_filters or slow.space.search.retrain_epochs < fast.space.search.retrain_epochs
+    assert slow.space.search.constraints.max_flops < fast.space.search.constraints.max_flops
+
+
+def test_flips_are_searched_never_assumed_and_tiny_images_get_no_shifts():
+    tiny = plan_space(images(500, 8), timeout=300, step_cost=MACHINE)
+    assert set(tiny.space.training.augmentation.flip.values()) == {"none", "horizontal"}
+    assert tiny.space.training.augmentation.translation.values() == (0.0,)
+    larger = plan_space(images(500, 32), timeout=300, step_cost=MACHINE)
+    assert set(larger.space.training.augmentation.translation.values()) == {0.0, 0.06}
+
+
+def test_without_a_budget_the_plan_picks_one_and_says_how_to_change_it():
+    plan = plan_space(images(500, 8), step_cost=MACHINE)
+    assert not plan.budget_given
+    assert plan.space.search.timeout == plan.budget_s == 300
+    assert "--timeout" in plan.reasons["search.timeout"] and "--timeout" in plan.summary
+    counted = plan_space(images(500, 8), max_trials=5, step_cost=MACHINE)
+    assert counted.space.search.timeout is None and counted.space.search.max_trials == 5
+
+
+def test_the_plan_is_a_space_file_that_reads_back_the_same():
+    plan = plan_space(images(3000, 32, 3, classes=5), timeout=900, step_cost=MACHINE)
+    text = plan.yaml
+    assert "# 3 pooling blocks: 32 px -> 4 px" in text
+    assert "max_flops:" in text and "measured here" in text
+    again = parse_space(text, source="planned.yaml")
+    assert space_hash(again) == space_hash(plan.space)
+    assert parse_duration(again.search.timeout) == 900
+
+
+def test_unbalanced_classes_are_noted():
+    weights = [0.7, 0.1, 0.1, 0.1]
+    plan = plan_space(images(800, 16, classes=4, weights=weights), timeout=300, step_cost=MACHINE)
+    assert "unbalanced classes" in plan.reasons["training.label_smoothing"]
+    assert (
+        "training.label_smoothing"
+        not in plan_space(images(800, 16, classes=4), timeout=300, step_cost=MACHINE).reasons
+    )

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from autocnn.data import Dataset, dataset_from_arrays, load_dataset
     from autocnn.export import export_model
     from autocnn.model import analyze_architecture, build_model
+    from autocnn.planning import plan_space
 
 _LAZY = {
     "analyze_architecture": "autocnn.model",
@@ -43,6 +44,7 @@ _LAZY = {
     "SearchCallback": "autocnn.core.callbacks",
     "Study": "autocnn.core.study",
     "load_study": "autocnn.core.study",
+    "plan_space": "autocnn.planning",
 }
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "load_dataset",
     "load_space",
     "load_study",
+    "plan_space",
     "search",
 ]
 

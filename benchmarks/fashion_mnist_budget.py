@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import OUT, best_so_far, plot_curves, study_curve, write_results
 
-CONTENDERS = ("autocnn", "keras_tuner", "optuna", "autokeras", "hand_made")
+CONTENDERS = ("autocnn_planned", "autocnn", "keras_tuner", "optuna", "autokeras", "hand_made")
 SPACE = "fashion_mnist"
 
 
@@ -55,14 +55,19 @@ class _Deadline:
         self.callback = Stop()
 
 
-def run_autocnn(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
+def run_autocnn_planned(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
+    """autocnn on the space its planner makes for the data, the budget and this machine (no hand tuning)."""
+    return run_autocnn(data, budget_s, workdir, space="auto")
+
+
+def run_autocnn(data: Any, budget_s: float, workdir: str, *, space: str = SPACE) -> dict[str, Any]:
     from autocnn.core.session import search
 
     study = search(
-        SPACE,
+        space,
         dataset=data,
         workdir=workdir,
-        max_trials=100_000,
+        max_trials=None if space == "auto" else 100_000,  # the planner plans for the budget alone
         timeout=budget_s,
         study="benchmark",
     )
@@ -271,6 +276,7 @@ def run_contenders(
     if subset < 1:
         data = data.subset(subset, seed=0)
     runners = {
+        "autocnn_planned": run_autocnn_planned,
         "autocnn": run_autocnn,
         "keras_tuner": run_keras_tuner,
         "optuna": run_optuna,

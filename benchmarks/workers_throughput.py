@@ -32,7 +32,8 @@ def main() -> None:
 
     import_tensorflow_quietly()
     from autocnn._system import hardware
-    from autocnn.core.plan import parse_timeout, search
+    from autocnn.core.plan import parse_timeout
+    from autocnn.core.session import search
 
     budget_s = parse_timeout(args.budget)
     rows = []

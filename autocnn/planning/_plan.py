@@ -22,7 +22,7 @@ MAX_BLOCKS = 5
 STEM_STRIDE_FROM_PX = 96  # from this size a strided first conv halves the map before the blocks
 WIDTHS = (8, 12, 16, 24, 32, 48, 64)
 MAX_FILTERS = 512
-RETRAIN_SHARE = 0.4
+RETRAIN_SHARE = 0.5
 RETRAIN_EPOCHS = (60, 45, 30, 20, 15, 10, 6)
 TARGET_TRIALS = 30
 TRIAL_EPOCHS = (10, 8, 6, 5, 4, 3, 2)
@@ -262,11 +262,11 @@ def _width_and_retrain(
     """Return the widest base width and the most retrain epochs such that the retrain fits."""
     for epochs in RETRAIN_EPOCHS:
         limit = cost.flops_within(retrain_s / (epochs * images))
-        # most of the space must fit: the narrow networks within the limit, the widest at most twice over
+        # most of the space must fit: the narrow networks within the limit, the widest at most three times over
         fitting = [
             width
             for width in WIDTHS
-            if flops(width, large=False) <= limit and flops(width, large=True) <= 2 * limit
+            if flops(width, large=False) <= limit and flops(width, large=True) <= 3 * limit
         ]
         if fitting and (epochs <= RETRAIN_EPOCHS[2] or len(fitting) >= 3):
             return fitting[-1], epochs

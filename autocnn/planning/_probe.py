@@ -11,7 +11,6 @@ import numpy as np
 from autocnn.config import TrialConfig
 
 PROBE_STEPS = 6
-SAFETY = 1.3  # the search's input pipeline, validation and augmentation cost more than bare steps
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def probe_step_cost(
             model.train_on_batch(images, labels)
             times.append(time.perf_counter() - started)
         flops = analyze_architecture(config, input_shape=input_shape, num_classes=num_classes).flops
-        points.append((float(flops), statistics.median(times) / batch * SAFETY))
+        points.append((float(flops), statistics.median(times) / batch))
         del model
         keras.backend.clear_session(free_memory=False)
     (small_flops, small_s), (large_flops, large_s) = sorted(points)

@@ -213,10 +213,10 @@ def plan_space(
 
 
 def default_budget(facts: DataFacts) -> float:
-    """Return the budget planned when none is given: 5 minutes for small data, up to an hour for large."""
+    """Return the budget planned when none is given: 4.5 minutes for small data, up to an hour for large."""
     pixels = facts.train_images * facts.height * facts.width * facts.channels
     if pixels <= 5e6:
-        return 300.0
+        return 270.0  # with the probe, the report and start-up the command ends within 5 minutes
     if pixels <= 1e8:
         return 1800.0
     return 3600.0

@@ -72,7 +72,7 @@ def test_flips_are_searched_never_assumed_and_tiny_images_get_no_shifts():
 def test_without_a_budget_the_plan_picks_one_and_says_how_to_change_it():
     plan = plan_space(images(500, 8), step_cost=MACHINE)
     assert not plan.budget_given
-    assert plan.space.search.timeout == plan.budget_s == 300
+    assert plan.space.search.timeout == plan.budget_s == 270
     assert "--timeout" in plan.reasons["search.timeout"] and "--timeout" in plan.summary
     counted = plan_space(images(500, 8), max_trials=5, step_cost=MACHINE)
     assert counted.space.search.timeout is None and counted.space.search.max_trials == 5

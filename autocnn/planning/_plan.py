@@ -84,6 +84,58 @@ class SpacePlan:
     summary: str  # one line for a console
 
 
+@dataclass(frozen=True)
+class _Skeleton:
+    """The shape every planned network shares: its depth, stem, batch size and head, for the data."""
+
+    blocks: int
+    stem: bool
+    batch: int
+    facts: DataFacts
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """The images' shape."""
+        return (self.facts.height, self.facts.width, self.facts.channels)
+
+    def config(self, width: int, *, large: bool) -> TrialConfig:
+        """Return the network at base ``width``: its narrowest options, or its widest when ``large``."""
+        pick = -1 if large else 0
+        blocks = [
+            {
+                "filters": _filters(width, number)[pick],
+                "batch_norm": True,
+                "convs": 2 if large else 1,
+                "strides": 2 if self.stem and number == 1 else 1,
+            }
+            for number in range(1, self.blocks + 1)
+        ]
+        head = {"pooling": "global_avg", "dense_units": [_head_units(self.facts.classes)[pick]]}
+        return TrialConfig.from_dict(
+            {"model": {"blocks": blocks, "head": head}, "training": {"batch_size": self.batch}}
+        )
+
+    def flops(self, width: int, *, large: bool) -> float:
+        """Return the forward FLOPs of :meth:`config`."""
+        from autocnn.model import analyze_architecture
+
+        config = self.config(width, large=large)
+        return float(
+            analyze_architecture(config, input_shape=self.input_shape, num_classes=self.facts.classes).flops
+        )
+
+
+@dataclass(frozen=True)
+class _Fidelity:
+    """How the budget is spent: the base width, the FLOPs limit, the trials' and the retrain's epochs."""
+
+    width: int
+    max_flops: int
+    retrain_epochs: int
+    epochs: int
+    fraction: float
+
+
 def plan_space(
     dataset: Dataset,
     *,
@@ -112,36 +164,64 @@ def plan_space(
         if timeout is not None
         else f"default budget for {facts.train_images:,} images; choose another with --timeout"
     )
+    skeleton = _skeleton(facts, reasons)
+    cost = step_cost or probe_step_cost(
+        (skeleton.config(WIDTHS[0], large=False), skeleton.config(WIDTHS[-1], large=True)),
+        input_shape=skeleton.input_shape,
+        num_classes=facts.classes,
+    )
+    fidelity = _fidelity(skeleton, cost, budget_s=budget_s, max_trials=max_trials, reasons=reasons)
+    document = _space_document(
+        name=name or "planned",
+        skeleton=skeleton,
+        fidelity=fidelity,
+        augmentation=_augmentation(facts, reasons),
+        budget_s=budget_s if timeout is not None or max_trials is None else None,
+        max_trials=max_trials,
+    )
+    document["description"] = (
+        f"Planned for {facts.height}x{facts.width}x{facts.channels} images, {facts.classes} classes, "
+        f"{facts.train_images:,} training images, a {_minutes(budget_s)} budget on this machine ({cost.device})."
+    )
+    summary = (
+        f"planned space: {reasons['model.blocks.count']}, widths from {fidelity.width}, trials of "
+        f"{fidelity.epochs} epochs on {fidelity.fraction:.0%} of the training images, a retrain of "
+        f"{fidelity.retrain_epochs} epochs; budget {_minutes(budget_s)}"
+        + ("" if timeout is not None else " (the default; choose another with --timeout)")
+    )
+    return SpacePlan(
+        space=space_from_dict(document, source="planned space"),
+        reasons=reasons,
+        budget_s=budget_s,
+        budget_given=timeout is not None,
+        step_cost=cost,
+        yaml=render_plan(document, reasons=reasons),
+        summary=summary,
+    )
+
+
+def _skeleton(facts: DataFacts, reasons: dict[str, str]) -> _Skeleton:
+    """Return the depth (from the image size), the stem and the batch size, with their reasons."""
     stem = facts.side >= STEM_STRIDE_FROM_PX
-    blocks = block_count(facts.side // 2 if stem else facts.side)
-    last = (facts.side // 2 if stem else facts.side) // 2**blocks
+    side = facts.side // 2 if stem else facts.side
+    blocks = block_count(side)
     reasons["model.blocks.count"] = (
-        f"{blocks} pooling block{'s' if blocks > 1 else ''}: {facts.side} px -> {last} px"
+        f"{blocks} pooling block{'s' if blocks > 1 else ''}: {facts.side} px -> {side // 2**blocks} px"
         + (" after a strided first conv" if stem else "")
         + (f"; {blocks - 1} also searched" if blocks > 1 else "")
     )
-    batch = batch_size(facts)
     reasons["training.batch_size"] = f"{facts.train_images:,} training images"
+    return _Skeleton(blocks=blocks, stem=stem, batch=batch_size(facts), facts=facts)
 
-    def skeleton(width: int, *, large: bool) -> TrialConfig:
-        return _config(width, blocks=blocks, stem=stem, batch=batch, classes=facts.classes, large=large)
 
-    cost = step_cost or probe_step_cost(
-        (skeleton(WIDTHS[0], large=False), skeleton(WIDTHS[-1], large=True)),
-        input_shape=(facts.height, facts.width, facts.channels),
-        num_classes=facts.classes,
-    )
-
-    def flops(width: int, *, large: bool) -> float:
-        from autocnn.model import analyze_architecture
-
-        config = skeleton(width, large=large)
-        shape = (facts.height, facts.width, facts.channels)
-        return float(analyze_architecture(config, input_shape=shape, num_classes=facts.classes).flops)
-
+def _fidelity(
+    skeleton: _Skeleton, cost: StepCost, *, budget_s: float, max_trials: int | None, reasons: dict[str, str]
+) -> _Fidelity:
+    """Return the widths, FLOPs limit and epochs that fit the budget on this machine, with their reasons."""
+    facts = skeleton.facts
     retrain_s = RETRAIN_SHARE * budget_s
     full_images = facts.train_images + facts.validation_images
-    width, retrain_epochs = _width_and_retrain(flops, cost, retrain_s=retrain_s, images=full_images)
+    width, retrain_epochs = _width_and_retrain(skeleton.flops, cost, retrain_s=retrain_s, images=full_images)
     max_flops = cost.flops_within(retrain_s / (retrain_epochs * full_images))
     reasons["model.blocks.filters"] = (
         f"widths that let {retrain_epochs} retrain epochs fit; doubled per block"
@@ -153,16 +233,25 @@ def plan_space(
     reasons["search.retrain_epochs"] = "the most that fit in the retrain's share at the typical width"
     reasons["search.retrain_share"] = f"{100 * RETRAIN_SHARE:.0f}% of the budget for the final retrain"
     epochs, fraction = trial_fidelity(
-        cost.seconds_per_image(flops(width, large=False)),
+        cost.seconds_per_image(skeleton.flops(width, large=False)),
         facts=facts,
         search_s=(1 - RETRAIN_SHARE) * budget_s,
         trials=TARGET_TRIALS if max_trials is None else max_trials,
     )
-    reasons["training.epochs"] = f"about {TARGET_TRIALS} trials fit in the rest of the budget"
+    reasons["training.epochs"] = (
+        f"about {TARGET_TRIALS if max_trials is None else max_trials} trials fit in the rest of the budget"
+    )
     if fraction < 1:
         reasons["search.trial_train_fraction"] = (
             f"trials train on {fraction:.0%} of the training split, judged on all of the validation split"
         )
+    return _Fidelity(
+        width=width, max_flops=int(max_flops), retrain_epochs=retrain_epochs, epochs=epochs, fraction=fraction
+    )
+
+
+def _augmentation(facts: DataFacts, reasons: dict[str, str]) -> dict[str, Any]:
+    """Return the augmentation to search, with reasons; note unbalanced classes."""
     augmentation: dict[str, Any] = {"flip": ["none", "horizontal"]}
     reasons["training.augmentation.flip"] = (
         "whether a flip keeps the label cannot be seen in pixels: searched"
@@ -174,42 +263,7 @@ def plan_space(
         reasons["training.label_smoothing"] = (
             f"unbalanced classes ({facts.smallest_class_share:.1%} to {facts.largest_class_share:.1%})"
         )
-    document = _space_document(
-        name=name or "planned",
-        blocks=blocks,
-        stem=stem,
-        width=width,
-        batch=batch,
-        classes=facts.classes,
-        epochs=epochs,
-        fraction=fraction,
-        augmentation=augmentation,
-        budget_s=budget_s if timeout is not None or max_trials is None else None,
-        retrain_epochs=retrain_epochs,
-        max_flops=int(max_flops),
-        max_trials=max_trials,
-    )
-    description = (
-        f"Planned for {facts.height}x{facts.width}x{facts.channels} images, {facts.classes} classes, "
-        f"{facts.train_images:,} training images, a {_minutes(budget_s)} budget on this machine ({cost.device})."
-    )
-    document["description"] = description
-    summary = (
-        f"planned space: {reasons['model.blocks.count']}, widths from {width}, trials of {epochs} epochs on "
-        f"{fraction:.0%} of the training images, a retrain of {retrain_epochs} epochs; budget "
-        f"{_minutes(budget_s)}"
-        + ("" if timeout is not None else " (the default; choose another with --timeout)")
-    )
-    space = space_from_dict(document, source="planned space")
-    return SpacePlan(
-        space=space,
-        reasons=reasons,
-        budget_s=budget_s,
-        budget_given=timeout is not None,
-        step_cost=cost,
-        yaml=render_plan(document, reasons=reasons),
-        summary=summary,
-    )
+    return augmentation
 
 
 def default_budget(facts: DataFacts) -> float:
@@ -283,55 +337,26 @@ def _head_units(classes: int) -> list[int]:
     return [low, 2 * low]
 
 
-def _config(width: int, *, blocks: int, stem: bool, batch: int, classes: int, large: bool) -> TrialConfig:
-    """Return the skeleton's network at ``width`` (its larger options when ``large``), for probes and FLOPs."""
-    pick = -1 if large else 0
-    block_list = [
-        {
-            "filters": _filters(width, number)[pick],
-            "batch_norm": True,
-            "convs": 2 if large else 1,
-            "strides": 2 if stem and number == 1 else 1,
-        }
-        for number in range(1, blocks + 1)
-    ]
-    return TrialConfig.from_dict(
-        {
-            "model": {
-                "blocks": block_list,
-                "head": {"pooling": "global_avg", "dense_units": [_head_units(classes)[pick]]},
-            },
-            "training": {"batch_size": batch},
-        }
-    )
-
-
 def _space_document(
     *,
     name: str,
-    blocks: int,
-    stem: bool,
-    width: int,
-    batch: int,
-    classes: int,
-    epochs: int,
-    fraction: float,
+    skeleton: _Skeleton,
+    fidelity: _Fidelity,
     augmentation: dict[str, Any],
     budget_s: float | None,
-    retrain_epochs: int,
-    max_flops: int,
     max_trials: int | None,
 ) -> dict[str, Any]:
-    per_block: dict[int, dict[str, Any]] = {1: {"strides": 2}} if stem else {}
+    blocks, width = skeleton.blocks, fidelity.width
+    per_block: dict[int, dict[str, Any]] = {1: {"strides": 2}} if skeleton.stem else {}
     per_block.update({number: {"filters": _filters(width, number)} for number in range(2, blocks + 1)})
     search: dict[str, Any] = {
         "algorithm": "tpe",
         "pruner": "median",
         "max_trials": max_trials or 1000,
-        "trial_train_fraction": fraction,
-        "retrain_epochs": retrain_epochs,
+        "trial_train_fraction": fidelity.fraction,
+        "retrain_epochs": fidelity.retrain_epochs,
         "retrain_share": RETRAIN_SHARE,
-        "constraints": {"max_flops": max_flops},
+        "constraints": {"max_flops": fidelity.max_flops},
         "objective": {"metric": "val_accuracy", "direction": "maximize"},
     }
     if budget_s is not None:
@@ -356,7 +381,7 @@ def _space_document(
             "head": {
                 "pooling": ["flatten", "global_avg"],
                 "dense_layers": [0, 1],
-                "units": _head_units(classes),
+                "units": _head_units(skeleton.facts.classes),
                 "dropout": [0.0, 0.3, 0.5],
             },
         },
@@ -364,8 +389,8 @@ def _space_document(
             "optimizer": ["adam", "adamw"],
             "learning_rate": {"low": 5e-4, "high": 5e-3, "log": True},
             "lr_schedule": "cosine",
-            "batch_size": batch,
-            "epochs": epochs,
+            "batch_size": skeleton.batch,
+            "epochs": fidelity.epochs,
             "label_smoothing": [0.0, 0.1],
             "augmentation": augmentation,
         },

@@ -159,14 +159,17 @@ def plan_search(
     tracked: bool = False,
     space_yaml: str | None = None,
     space_summary: str = "",
+    space_source: str | None = None,
 ) -> tuple[SearchPlan, Dataset]:
     """Return the plan of a search with every override applied and checked, and its loaded data.
 
-    An argument left ``None`` takes the space's ``search:`` setting.
+    An argument left ``None`` takes the space's ``search:`` setting. A space given as an object
+    may say where it came from (``space_source``, e.g. ``auto`` for a planned space) and give its
+    text (``space_yaml``) and a line on how it was made (``space_summary``).
     """
     from autocnn.data import load_dataset
 
-    space_file = None if isinstance(space, SearchSpace) else str(space)
+    space_file = space_source if isinstance(space, SearchSpace) else str(space)
     search_space = space if isinstance(space, SearchSpace) else load_space(space)
     settings = search_space.search
     seed_value = settings.seed if seed is None else seed

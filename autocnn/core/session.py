@@ -101,6 +101,7 @@ def search(
         tracked=bool(worker_environment),
         space_yaml=space_yaml,
         space_summary=space_summary,
+        space_source=AUTO_SPACE if space_yaml is not None else None,
     )
     slots = plan_workers(workers=workers, gpus=gpus, trials_per_gpu=trials_per_gpu, available=visible_gpus())
     if len(slots) > 1 and plan.backend.name != "optuna":

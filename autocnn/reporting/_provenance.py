@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from autocnn._format import format_seconds, metric_label
+from autocnn.core.auto_space import AUTO_SPACE
 from autocnn.core.storage import mask_secrets
 from autocnn.reporting._document import Align, Block, Cell, CodeBlock, Paragraph, Table
 from autocnn.reporting._facts import StudyFacts
@@ -29,7 +30,7 @@ def provenance_blocks(facts: StudyFacts, *, storage_url: str) -> list[Block]:
         ("validation fraction", "unknown" if dataset is None else str(dataset.validation_fraction), False),
         ("seed", ", ".join(seeds) or "unknown", True),
         ("search space", info.space_name or "unknown", True),
-        ("space file", info.space_file or "none (the space was given as an object)", bool(info.space_file)),
+        ("space file", _space_source(info.space_file), bool(info.space_file)),
         ("space text sha256", facts.space_sha256 or "unknown", True),
         ("space hash (what autocnn compares on resume)", info.space_hash or "unknown", True),
         (
@@ -80,6 +81,14 @@ def provenance_blocks(facts: StudyFacts, *, storage_url: str) -> list[Block]:
             )
         )
     return blocks
+
+
+def _space_source(space_file: str | None) -> str:
+    if space_file is None:
+        return "none (the space was given as an object)"
+    if space_file == AUTO_SPACE:
+        return "auto (planned by autocnn for the data and the budget; the space text is below)"
+    return space_file
 
 
 def _classes(facts: StudyFacts) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from autocnn.core.session import search
+from autocnn.core.records import LoopEnd
+from autocnn.core.session import run_worker, search
 from autocnn.space import space_hash
 
 
@@ -14,7 +15,10 @@ def test_an_auto_search_records_its_plan_and_continues_with_it(workdir):
         info.space_yaml.startswith("# Planned by autocnn")
         and "# 1 pooling block: 8 px -> 4 px" in info.space_yaml
     )
-    assert first.runs[-1].limits.max_trials == 1
+    assert first.runs[-1].limits.max_trials == 1 and info.space_file == "auto"
     again = search("auto", dataset="digits", workdir=workdir, max_trials=2, retrain=False)
     assert len(again.trials()) == 2
     assert space_hash(again.info.space(study=again.name)) == space_hash(info.space(study=first.name))
+    # a worker rebuilds the planned space from the study, and the study takes it as its own
+    assert run_worker(again.name, workdir=workdir, run=again.runs[-1].id, max_trials=3) is LoopEnd.DONE
+    assert len(again.trials()) == 3

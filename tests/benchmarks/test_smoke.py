@@ -87,12 +87,12 @@ def test_workers_throughput(tmp_path):
 def test_fashion_mnist_budget(tmp_path):
     run_benchmark("fashion_mnist_budget.py", *BUDGET_SMOKE, out=tmp_path)
     results = json.loads((tmp_path / "digits_10s.json").read_text())["results"]
-    assert set(results) == {"autocnn", "keras_tuner", "optuna", "autokeras", "hand_made"}
+    assert set(results) == {"autocnn", "autocnn_planned", "keras_tuner", "optuna", "autokeras", "hand_made"}
     assert "skipped" in results["autokeras"]
     assert (
         results["autocnn"]["winner"]["retrain_epochs"] >= 1 and results["autocnn"]["winner"]["architecture"]
     )
-    for name in ("keras_tuner", "optuna", "hand_made"):
+    for name in ("autocnn_planned", "keras_tuner", "optuna", "hand_made"):
         assert 0.0 < results[name]["test_accuracy"] <= 1.0
     table = (tmp_path / "digits_10s.md").read_text()
     fraction = load_space("fashion_mnist").search.trial_train_fraction

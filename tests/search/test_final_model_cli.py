@@ -44,7 +44,12 @@ def test_workers_search_whose_retrain_diverges_ships_the_trials_own_model(tmp_pa
     from autocnn.core.study import load_study
 
     space = tmp_path / "tiny.yaml"
-    space.write_text(TINY_SPACE)
+    # Whichever configurations the workers draw, their trials learn, so a diverged retrain is clearly worse.
+    space.write_text(
+        TINY_SPACE.replace("pooling: [flatten, global_avg]", "pooling: flatten").replace(
+            "learning_rate: [3e-3, 1e-2, 3e-2]", "learning_rate: [1e-2, 3e-2]"
+        )
+    )
     workdir = tmp_path / "runs"
     searched = run(
         [

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from autocnn._format import format_number_of
 from autocnn.config import TrialConfig
 from autocnn.planning._probe import StepCost, probe_step_cost
 from autocnn.planning._render import render_plan
@@ -127,13 +128,14 @@ class _Skeleton:
 
 @dataclass(frozen=True)
 class _Fidelity:
-    """How the budget is spent: the base width, the FLOPs limit, the trials' and the retrain's epochs."""
+    """How the budget is spent: the base width, the FLOPs limit, the trials' and the retrain's epochs, the seconds."""
 
     width: int
     max_flops: int
     retrain_epochs: int
     epochs: int
     fraction: float
+    planned_s: float
 
 
 def plan_space(
@@ -146,9 +148,10 @@ def plan_space(
 ) -> SpacePlan:
     """Plan a search space for ``dataset`` within ``timeout`` seconds on this machine.
 
-    Without ``timeout`` (and without ``max_trials``) the plan takes a default budget, which the
-    space records as ``search.timeout``. ``step_cost`` replaces the probe of this machine (tests,
-    or a plan for another machine).
+    Without ``timeout`` the plan takes a default budget for the data, which the space records as
+    ``search.timeout``; with ``max_trials`` instead, it has no timeout and plans that many trials
+    of the default budget's networks, about as long as that budget gives each. ``step_cost``
+    replaces the probe of this machine (tests, or a plan for another machine).
 
     Example:
         >>> from autocnn.data import load_dataset
@@ -170,7 +173,14 @@ def plan_space(
         input_shape=skeleton.input_shape,
         num_classes=facts.classes,
     )
-    fidelity = _fidelity(skeleton, cost, budget_s=budget_s, max_trials=max_trials, reasons=reasons)
+    fidelity = _fidelity(
+        skeleton,
+        cost,
+        budget_s=budget_s,
+        max_trials=max_trials,
+        budget_given=timeout is not None,
+        reasons=reasons,
+    )
     document = _space_document(
         name=name or "planned",
         skeleton=skeleton,
@@ -179,20 +189,26 @@ def plan_space(
         budget_s=budget_s if timeout is not None or max_trials is None else None,
         max_trials=max_trials,
     )
+    planned_s = fidelity.planned_s
     document["description"] = (
         f"Planned for {facts.height}x{facts.width}x{facts.channels} images, {facts.classes} classes, "
-        f"{facts.train_images:,} training images, a {_minutes(budget_s)} budget on this machine ({cost.device})."
+        f"{facts.train_images:,} training images, a {_minutes(planned_s)} budget on this machine ({cost.device})."
     )
+    if timeout is not None:
+        budget_note = f"budget {_minutes(planned_s)}"
+    elif max_trials is not None:
+        budget_note = f"about {_minutes(planned_s)} for {format_number_of(max_trials, 'trial')}"
+    else:
+        budget_note = f"budget {_minutes(planned_s)} (the default; choose another with --timeout)"
     summary = (
         f"planned space: {reasons['model.blocks.count']}, widths from {fidelity.width}, trials of "
         f"{fidelity.epochs} epochs on {fidelity.fraction:.0%} of the training images, a retrain of "
-        f"{fidelity.retrain_epochs} epochs; budget {_minutes(budget_s)}"
-        + ("" if timeout is not None else " (the default; choose another with --timeout)")
+        f"{fidelity.retrain_epochs} epochs; {budget_note}"
     )
     return SpacePlan(
         space=space_from_dict(document, source="planned space"),
         reasons=reasons,
-        budget_s=budget_s,
+        budget_s=planned_s,
         budget_given=timeout is not None,
         step_cost=cost,
         yaml=render_plan(document, reasons=reasons),
@@ -206,7 +222,7 @@ def _skeleton(facts: DataFacts, reasons: dict[str, str]) -> _Skeleton:
     side = facts.side // 2 if stem else facts.side
     blocks = block_count(side)
     reasons["model.blocks.count"] = (
-        f"{blocks} pooling block{'s' if blocks > 1 else ''}: {facts.side} px -> {side // 2**blocks} px"
+        f"{format_number_of(blocks, 'pooling block')}: {facts.side} px -> {side // 2**blocks} px"
         + (" after a strided first conv" if stem else "")
         + (f"; {blocks - 1} also searched" if blocks > 1 else "")
     )
@@ -215,9 +231,20 @@ def _skeleton(facts: DataFacts, reasons: dict[str, str]) -> _Skeleton:
 
 
 def _fidelity(
-    skeleton: _Skeleton, cost: StepCost, *, budget_s: float, max_trials: int | None, reasons: dict[str, str]
+    skeleton: _Skeleton,
+    cost: StepCost,
+    *,
+    budget_s: float,
+    max_trials: int | None,
+    budget_given: bool,
+    reasons: dict[str, str],
 ) -> _Fidelity:
-    """Return the widths, FLOPs limit and epochs that fit the budget on this machine, with their reasons."""
+    """Return the widths, FLOPs limit and epochs that fit the budget on this machine, with their reasons.
+
+    With ``max_trials`` but no budget given, the networks are those of the default budget, each
+    trial gets what one of its trials gets, and the retrain shrinks with the search (to no fewer
+    epochs than a trial's), so one trial asked for stays quick.
+    """
     facts = skeleton.facts
     retrain_s = RETRAIN_SHARE * budget_s
     full_images = facts.train_images + facts.validation_images
@@ -230,23 +257,40 @@ def _fidelity(
         f"{retrain_epochs} epochs of {full_images:,} images fit in {_minutes(retrain_s)} at "
         f"{cost.seconds_per_image(max_flops) * 1e3:.2f} ms per image (measured here, {cost.device})"
     )
-    reasons["search.retrain_epochs"] = "the most that fit in the retrain's share at the typical width"
     reasons["search.retrain_share"] = f"{100 * RETRAIN_SHARE:.0f}% of the budget for the final retrain"
+    search_s = (1 - RETRAIN_SHARE) * budget_s
+    counted = max_trials is not None and not budget_given
+    trials = TARGET_TRIALS if max_trials is None else max_trials
+    if counted:
+        search_s *= trials / TARGET_TRIALS
     epochs, fraction = trial_fidelity(
         cost.seconds_per_image(skeleton.flops(width, large=False)),
         facts=facts,
-        search_s=(1 - RETRAIN_SHARE) * budget_s,
-        trials=TARGET_TRIALS if max_trials is None else max_trials,
+        search_s=search_s,
+        trials=trials,
     )
-    reasons["training.epochs"] = (
-        f"about {TARGET_TRIALS if max_trials is None else max_trials} trials fit in the rest of the budget"
-    )
+    planned_retrain = retrain_epochs
+    if counted and trials < TARGET_TRIALS:
+        retrain_epochs = min(planned_retrain, max(epochs, round(planned_retrain * trials / TARGET_TRIALS)))
+        reasons["search.retrain_epochs"] = (
+            f"{planned_retrain} epochs fit the default budget; shortened with the search to {trials} "
+            f"of its about {TARGET_TRIALS} trials, to no fewer than a trial's"
+        )
+        reasons["training.epochs"] = f"what each of the default budget's about {TARGET_TRIALS} trials gets"
+    else:
+        reasons["search.retrain_epochs"] = "the most that fit in the retrain's share at the typical width"
+        reasons["training.epochs"] = f"about {trials} trials fit in the rest of the budget"
     if fraction < 1:
         reasons["search.trial_train_fraction"] = (
             f"trials train on {fraction:.0%} of the training split, judged on all of the validation split"
         )
     return _Fidelity(
-        width=width, max_flops=int(max_flops), retrain_epochs=retrain_epochs, epochs=epochs, fraction=fraction
+        width=width,
+        max_flops=int(max_flops),
+        retrain_epochs=retrain_epochs,
+        epochs=epochs,
+        fraction=fraction,
+        planned_s=search_s + retrain_s * retrain_epochs / planned_retrain,
     )
 
 

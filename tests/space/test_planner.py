@@ -78,6 +78,21 @@ def test_without_a_budget_the_plan_picks_one_and_says_how_to_change_it():
     assert counted.space.search.timeout is None and counted.space.search.max_trials == 5
 
 
+def test_a_few_trials_without_a_timeout_are_quick_and_search_the_default_budgets_networks():
+    data = images(1500, 8)
+    default = plan_space(data, step_cost=MACHINE)
+    one = plan_space(data, max_trials=1, step_cost=MACHINE)
+    assert one.space.model.blocks.filters.values() == default.space.model.blocks.filters.values()
+    assert one.space.search.constraints.max_flops == default.space.search.constraints.max_flops
+    # each trial is the default plan's trial, the retrain shrinks with the search but not below a trial
+    assert one.space.training.epochs.values() == default.space.training.epochs.values()
+    assert one.space.search.trial_train_fraction == default.space.search.trial_train_fraction
+    trial_epochs = one.space.training.epochs.values()[0]
+    assert trial_epochs <= one.space.search.retrain_epochs < default.space.search.retrain_epochs
+    assert one.budget_s < default.budget_s / 5
+    assert "for 1 trial" in one.summary and "--timeout" not in one.summary
+
+
 def test_the_plan_is_a_space_file_that_reads_back_the_same():
     plan = plan_space(images(3000, 32, 3, classes=5), timeout=900, step_cost=MACHINE)
     text = plan.yaml

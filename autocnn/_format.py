@@ -74,3 +74,8 @@ def format_value(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def format_number_of(count: int, noun: str) -> str:
+    """Return ``count`` with ``noun`` in the right number: ``1 trial``, ``3 trials``."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

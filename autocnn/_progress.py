@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from autocnn._format import format_number_of
 from autocnn.config import TrialConfig
 from autocnn.core.callbacks import SearchCallback, SearchInfo
 from autocnn.core.final_model import FinalSource
@@ -53,7 +54,9 @@ class ConsoleProgress(SearchCallback):
             f"data {info.dataset_name}: {_shape(info.input_shape)}, {info.num_classes} classes, "
             f"fingerprint {info.dataset_fingerprint[:12]}"
         )
-        budget = [f"max {info.max_trials} trials" if info.max_trials else "no trial limit"]
+        budget = [
+            f"max {format_number_of(info.max_trials, 'trial')}" if info.max_trials else "no trial limit"
+        ]
         budget.append(f"timeout {_duration(info.timeout)}" if info.timeout else "no timeout")
         if info.space_summary:
             self.console.print(info.space_summary)

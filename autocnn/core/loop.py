@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from autocnn._format import format_seconds
+from autocnn._format import format_number_of, format_seconds
 from autocnn._system import rss_mb, worker_id
 from autocnn.backends import Backend, Proposal
 from autocnn.config import TrialConfig
@@ -148,7 +148,7 @@ class TrialLoop:
             if trials_limit is not None:
                 finished, running = self.view.counted, self.view.running
                 if finished >= trials_limit or (finished + running >= trials_limit and not self._heartbeats):
-                    return self._end(f"the study has its {trials_limit} trials")
+                    return self._end(f"the study has its {format_number_of(trials_limit, 'trial')}")
                 if finished + running >= trials_limit:
                     # Other workers' trials will reach the count; wait for them rather than exit,
                     # since one of them may be lost and retried (its retry then needs a worker).

@@ -8,6 +8,7 @@ from autocnn._system import process_alive, worker_id
 from autocnn.core.compat import heartbeat_enabled, stale_trial_ids, study_storage, trial_id
 from autocnn.core.records import (
     REASON_ATTR,
+    RETRIED_ATTR,
     RETRY_OF_ATTR,
     SEED_ATTR,
     SEED_INDEX_ATTR,
@@ -41,14 +42,20 @@ def mark_trial_lost(optuna_study: Any, trial: Any, *, reason: str) -> bool:
 
     storage = study_storage(optuna_study)
     number = trial_id(trial)
+    retried = trial.user_attrs.get(RETRY_OF_ATTR) is None and bool(
+        trial.params or SEED_INDEX_ATTR in trial.user_attrs
+    )
     try:
         storage.set_trial_user_attr(number, STATUS_ATTR, TrialStatus.FAILED.value)
         storage.set_trial_user_attr(number, REASON_ATTR, reason)
+        # Marked before the trial is failed, so no worker ever counts it towards max_trials and
+        # stops while its retry is still to be enqueued.
+        storage.set_trial_user_attr(number, RETRIED_ATTR, retried)
         if not storage.set_trial_state_values(number, optuna.trial.TrialState.FAIL):
             return False
     except (optuna.exceptions.UpdateFinishedTrialError, RuntimeError):
         return False
-    if trial.user_attrs.get(RETRY_OF_ATTR) is None and (trial.params or SEED_INDEX_ATTR in trial.user_attrs):
+    if retried:
         optuna_study.enqueue_trial(
             dict(trial.params),
             user_attrs={

@@ -52,6 +52,7 @@ WORKER_ATTR = "worker"
 SEED_ATTR = "seed_name"
 SEED_INDEX_ATTR = "seed_index"
 RETRY_OF_ATTR = "retry_of"
+RETRIED_ATTR = "retried"  # a lost trial whose retry takes its place (set before it is failed)
 DEVICE_ATTR = "device"
 
 

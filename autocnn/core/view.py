@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from autocnn.core.fidelity import SIMILAR_FLOPS
-from autocnn.core.records import RETRY_OF_ATTR, TrialRecord, TrialStatus, record_from_trial
+from autocnn.core.records import RETRIED_ATTR, TrialRecord, TrialStatus, record_from_trial
 
 if TYPE_CHECKING:
     from autocnn.core.study import Study
@@ -29,7 +29,6 @@ class StudyView:
         self._study = study
         self._records: dict[int, TrialRecord] = {}
         self._order: list[TrialRecord] = []  # finished trials, in the order they were seen
-        self._replaced: set[int] = set()  # lost trials whose retry takes their place
         self._single_objective = len(study.objectives) == 1
         self._signs = [-1.0 if objective.direction == "maximize" else 1.0 for objective in study.objectives]
         self._ranked_keys: list[tuple[tuple[float, ...], TrialRecord]] = []
@@ -43,14 +42,11 @@ class StudyView:
         """Read the trials that finished since the last refresh, and count the running ones."""
         running = 0
         for trial in self._study.optuna_study.get_trials(deepcopy=False):
-            retry_of = trial.user_attrs.get(RETRY_OF_ATTR)
-            if retry_of is not None and retry_of not in self._replaced:
-                self._replace(int(retry_of))
             if trial.number in self._records:
                 continue
             state = trial.state.name
             if state in FINISHED_STATES:
-                self._add(record_from_trial(trial))
+                self._add(record_from_trial(trial), counts=not trial.user_attrs.get(RETRIED_ATTR, False))
             elif state == "RUNNING":
                 running += 1
         self.running = running
@@ -81,16 +77,10 @@ class StudyView:
                     break
         return pooled
 
-    def _replace(self, number: int) -> None:
-        self._replaced.add(number)
-        replaced = self._records.get(number)
-        if replaced is not None and replaced.status.counts:
-            self.counted -= 1
-
-    def _add(self, record: TrialRecord) -> None:
+    def _add(self, record: TrialRecord, *, counts: bool) -> None:
         self._records[record.number] = record
         self._order.append(record)
-        if record.status.counts and record.number not in self._replaced:
+        if counts and record.status.counts:
             self.counted += 1
         if record.status is TrialStatus.COMPLETE and record.values:
             key = (

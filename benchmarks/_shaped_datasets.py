@@ -27,7 +27,7 @@ class ShapedDataset:
     make: Callable[[Path, float], Dataset]
 
 
-def _count(count: int, scale: float) -> int:
+def _count(count: float, scale: float) -> int:
     return max(2, round(count * scale))
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 import time
@@ -76,7 +77,12 @@ def margins(by_dataset: dict[str, dict[str, Any]]) -> dict[str, float]:
 
 
 def render(
-    results: dict[str, dict[str, dict[str, Any]]], *, out: Path, scale: float, info: dict[str, str]
+    results: dict[str, dict[str, dict[str, Any]]],
+    *,
+    out: Path,
+    scale: float,
+    info: dict[str, str],
+    json_too: bool = True,
 ) -> None:
     """Write the table (per budget: datasets x contenders, and the margin over the better peer) and the plot."""
     lines = [
@@ -119,7 +125,9 @@ def render(
         f"![test accuracy]({NAME}.png)",
     ]
     _plot(results, path=out / f"{NAME}.png")
-    write_results(NAME, {"scale": scale, "hardware": info, "results": results}, lines, out=out)
+    write_results(
+        NAME, {"scale": scale, "hardware": info, "results": results}, lines, out=out, json_too=json_too
+    )
 
 
 def _cell(outcome: dict[str, Any]) -> str:
@@ -144,7 +152,15 @@ def _plot(results: dict[str, dict[str, dict[str, Any]]], *, path: Path) -> None:
             values = [by_dataset[d].get(name, {}).get("test_accuracy") or 0.0 for d in datasets]
             panel.bar([i + (offset - 1) * 0.27 for i in range(len(datasets))], values, width=0.27, label=name)
         panel.set_xticks(range(len(datasets)), [d.replace("_", "\n", 1) for d in datasets], fontsize=8)
-        panel.set_ylim(0, 1)
+        lowest = min(
+            (
+                v
+                for v in (by_dataset[d].get(n, {}).get("test_accuracy") for d in datasets for n in contenders)
+                if v
+            ),
+            default=0.0,
+        )
+        panel.set_ylim(max(0.0, math.floor(10 * lowest - 0.5) / 10), 1)
         panel.set_ylabel("test accuracy")
         panel.set_title(f"{budget} per contender")
         panel.grid(axis="y", alpha=0.3)
@@ -164,6 +180,9 @@ def main() -> None:
         "--scale", type=float, default=1.0, help="fraction of each dataset's images (smoke runs)"
     )
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--render", action="store_true", help="run nothing: write the table and plot again from the JSON"
+    )
     args = parser.parse_args()
 
     from autocnn._quiet import import_tensorflow_quietly
@@ -176,6 +195,11 @@ def main() -> None:
     results: dict[str, dict[str, dict[str, Any]]] = (
         earlier.get("results", {}) if earlier.get("scale") == args.scale else {}
     )
+    if args.render:
+        if not results:
+            sys.exit(f"--render: no results with --scale {args.scale} in {path}; run the contenders first")
+        render(results, out=args.out, scale=args.scale, info=earlier["hardware"], json_too=False)
+        return
     for dataset_name in args.datasets or [d.name for d in SHAPED_DATASETS]:  # written after each dataset
         fresh = run_grid(
             budgets=args.budget, dataset_names=[dataset_name], contenders=args.only, scale=args.scale

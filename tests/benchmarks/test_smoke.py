@@ -127,7 +127,9 @@ def test_batch_norm_speed(tmp_path):
     results = json.loads((tmp_path / "batch_norm_speed.json").read_text())
     rows = {row["variant"]: row for row in results["results"]}
     assert set(rows) == {"fused BN (autocnn)", "Keras BN", "no BN"}
-    assert rows["Keras BN"]["ratio_vs_keras_bn"] == 1.0
+    keras_step = rows["Keras BN"]["step_ms_per_round"][0]
+    for row in rows.values():  # each ratio is the variant's step time over Keras BN's in the same round
+        assert row["ratio_vs_keras_bn"] == pytest.approx(row["step_ms_per_round"][0] / keras_step, abs=0.01)
     assert all(row["step_ms_median"] > 0 and len(row["step_ms_per_round"]) == 1 for row in rows.values())
     assert "| fused BN (autocnn) |" in (tmp_path / "batch_norm_speed.md").read_text()
 
@@ -149,3 +151,16 @@ def test_planned_space(tmp_path):
     merged = json.loads((tmp_path / "planned_space.json").read_text())["results"]["8s"]["folder_3_classes"]
     assert merged["keras_tuner"] == outcomes["keras_tuner"] and set(merged) == set(outcomes)
     assert (tmp_path / "planned_space.png").stat().st_size > 5_000
+    # --render runs nothing: the table and the plot are written again from the JSON, left as it was.
+    before = (tmp_path / "planned_space.json").read_text()
+    table = (tmp_path / "planned_space.md").read_text()
+    (tmp_path / "planned_space.md").unlink()
+    run_benchmark("planned_space.py", "--scale", "0.05", "--render", out=tmp_path)
+    assert (tmp_path / "planned_space.json").read_text() == before
+    assert (tmp_path / "planned_space.md").read_text() == table
+
+
+def test_planned_space_render_without_results_says_what_to_run(tmp_path):
+    result = run_benchmark("planned_space.py", "--render", out=tmp_path, returncode=1)
+    assert "no results with --scale 1.0" in result.stderr and "run the contenders first" in result.stderr
+    assert "Traceback" not in result.stderr

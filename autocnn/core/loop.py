@@ -408,7 +408,9 @@ class TrialLoop:
             trial.set_user_attr(CURVE_ATTR, [record.to_dict() for record in curve])
         if status is TrialStatus.COMPLETE:
             self.optuna_study.tell(trial, list(values or ()))
-        elif status is TrialStatus.PRUNED:
+        elif status in (TrialStatus.PRUNED, TrialStatus.REJECTED):
+            # TPE ignores failed trials but ranks pruned ones without a value last, so a rejected
+            # configuration steers it away instead of being proposed again and again.
             self.optuna_study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         else:
             self.optuna_study.tell(trial, state=optuna.trial.TrialState.FAIL)

@@ -131,7 +131,11 @@ def test_a_study_with_one_completed_trial_gets_a_report_without_importance(finis
 
 
 def test_a_study_without_completed_trials_says_so(finished, tmp_path):
-    failed = [t for t in finished.optuna_study.get_trials(deepcopy=False) if t.state.name == "FAIL"]
+    failed = [
+        t
+        for t in finished.optuna_study.get_trials(deepcopy=False)
+        if t.user_attrs.get("status") in ("rejected", "failed")
+    ]
     study = memory_study(finished, [copy_trial(t) for t in failed], tmp_path=tmp_path, name="none_done")
     out = tmp_path / "none"
     write_report(study, out=out)

@@ -189,3 +189,27 @@ def test_the_cli_shows_flags_where_the_library_names_parameters():
         == "--workers 5 exceeds 2 GPU(s) x --trials-per-gpu 2"
     )
     assert as_flags("run `autocnn search` first") == "run `autocnn search` first"
+
+
+FLOPS_LIMITED_SPACE = """
+name: limited
+model:
+  blocks: {count: 2, filters: [4, 8, 16, 32, 64, 128], kernel_size: 3, pooling: max}
+  head: {pooling: flatten}
+training: {optimizer: adam, learning_rate: {low: 1e-3, high: 3e-2, log: true}, batch_size: 128, epochs: 1}
+search: {algorithm: tpe, pruner: none, constraints: {max_flops: 100000}}
+"""
+
+
+def test_tpe_learns_from_rejected_configurations_instead_of_proposing_them_again(write_space, workdir):
+    # Most width pairs break the FLOPs limit (16x16 makes 93,440; 32x32 334,336). Told as failed,
+    # TPE ignored them and proposed over-limit pairs 100 times in a row after its start-up trials.
+    study = search(
+        write_space(FLOPS_LIMITED_SPACE), dataset="digits", workdir=workdir, max_trials=8, retrain=False
+    )
+    records = study.trials()
+    rejected = [record for record in records if record.status == "rejected"]
+    assert sum(record.status == "complete" for record in records) == 8
+    assert len(rejected) <= 16 and all(
+        "FLOPs exceed the limit of 100,000" in record.reason for record in rejected
+    )

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from autocnn.core.lost_trials import mark_trial_lost
 from autocnn.core.metadata import INFO_ATTR, RunRecord, StudyInfo, read_info
 from autocnn.core.plan import RunLimits, plan_search
 from autocnn.core.records import LoopEnd, TrialStatus
@@ -159,12 +160,12 @@ def test_the_view_ranks_and_counts_like_the_study(write_space, workdir):
     view.refresh()
     assert [r.number for r in view.ranked()] == [r.number for r in study.ranked()]
     assert view.counted == 3 and view.running == 0
-    lost = study.optuna_study.ask()  # a trial left running, then failed and retried as a lost one
+    # a trial that proposed a configuration and was left running, then failed and retried as lost
+    lost = study.optuna_study.ask(dict(study.optuna_study.trials[0].distributions))
     view.refresh()
     assert view.running == 1
-    study.optuna_study.tell(lost, state=optuna.trial.TrialState.FAIL)
-    study.optuna_study.enqueue_trial({}, user_attrs={"retry_of": lost.number})
+    assert mark_trial_lost(study.optuna_study, study.optuna_study.trials[lost.number], reason="lost")
     view.refresh()
-    assert view.counted == 3  # the lost trial does not count once its retry is queued
-    assert view.running == 0
+    assert view.counted == 3  # the lost trial does not count: its retry, queued, takes its place
+    assert view.running == 0 and study.optuna_study.trials[-1].state is optuna.trial.TrialState.WAITING
     assert TrialStatus.of(study.optuna_study.trials[-2]) is TrialStatus.FAILED

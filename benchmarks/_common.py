@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,18 @@ def best_so_far(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
         best = max(best, value)
         curve.append((seconds, best))
     return curve
+
+
+def run_contender(
+    runner: Callable[[Any, float, str], dict[str, Any]], data: Any, budget_s: float
+) -> dict[str, Any]:
+    """Run one contender in a fresh work directory; return its outcome with its wall time and date."""
+    with tempfile.TemporaryDirectory() as workdir:
+        started = time.monotonic()
+        outcome = runner(data, budget_s, workdir)
+        outcome["wall_s"] = round(time.monotonic() - started, 1)
+    outcome["date"] = time.strftime("%Y-%m-%d %H:%M")
+    return outcome
 
 
 def study_curve(study: Any) -> list[tuple[float, float]]:

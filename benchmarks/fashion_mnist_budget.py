@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import OUT, best_so_far, plot_curves, study_curve, write_results
+from benchmarks._common import OUT, best_so_far, plot_curves, run_contender, study_curve, write_results
 
 CONTENDERS = ("autocnn_planned", "autocnn", "keras_tuner", "optuna", "autokeras", "hand_made")
 SPACE = "fashion_mnist"
@@ -285,10 +284,7 @@ def run_contenders(
     }
     outcomes = {}
     for name in names:
-        with tempfile.TemporaryDirectory() as workdir:
-            started = time.monotonic()
-            outcome = runners[name](data, budget_s, workdir)
-            outcome["wall_s"] = round(time.monotonic() - started, 1)
+        outcome = run_contender(runners[name], data, budget_s)
         curve = outcome.pop("curve", [])
         reach = [seconds for seconds, value in best_so_far(curve) if value >= 0.90]
         outcome["time_to_90_s"] = round(reach[0], 1) if reach else None
@@ -296,7 +292,6 @@ def run_contenders(
             round(max((v for _, v in curve), default=float("nan")), 4) if curve else None
         )
         outcome["curve"] = [(round(s, 1), round(v, 4)) for s, v in best_so_far(curve)]
-        outcome["date"] = time.strftime("%Y-%m-%d %H:%M")
         outcome["command"] = " ".join(["python", *sys.argv])
         outcomes[name] = outcome
     return outcomes

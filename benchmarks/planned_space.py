@@ -22,14 +22,13 @@ import json
 import math
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import OUT, write_results
-from benchmarks._shaped_datasets import SHAPED_DATASETS
+from benchmarks._common import OUT, run_contender, write_results
+from benchmarks._shaped_datasets import SHAPED_DATASETS, ShapedDataset
 from benchmarks.fashion_mnist_budget import run_autocnn_planned, run_hand_made, run_keras_tuner
 
 RUNNERS = {"autocnn_planned": run_autocnn_planned, "keras_tuner": run_keras_tuner, "hand_made": run_hand_made}
@@ -37,33 +36,25 @@ PEERS = ("keras_tuner", "hand_made")
 NAME = "planned_space"
 
 
-def run_grid(
-    *, budgets: list[str], dataset_names: list[str], contenders: list[str], scale: float
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """Return outcomes by budget, dataset and contender for every combination asked for."""
+def run_dataset(
+    shaped: ShapedDataset, *, budgets: list[str], contenders: list[str], scale: float
+) -> dict[str, dict[str, Any]]:
+    """Return the outcomes on one dataset by budget and contender."""
     from autocnn.core.plan import parse_timeout
 
-    results: dict[str, dict[str, dict[str, Any]]] = {}
-    for shaped in (d for d in SHAPED_DATASETS if d.name in dataset_names):
-        with tempfile.TemporaryDirectory() as root:
-            data = shaped.make(Path(root), scale)
-            for budget in budgets:
-                for name in contenders:
-                    with tempfile.TemporaryDirectory() as workdir:
-                        started = time.monotonic()
-                        try:
-                            outcome = RUNNERS[name](data, parse_timeout(budget), workdir)
-                        except Exception as error:  # one contender's failure is a result, not the grid's end
-                            outcome = {
-                                "error": f"{type(error).__name__}: {error}"[:300],
-                                "test_accuracy": None,
-                            }
-                        outcome["wall_s"] = round(time.monotonic() - started, 1)
-                    outcome.pop("curve", None)
-                    outcome["date"] = time.strftime("%Y-%m-%d %H:%M")
-                    results.setdefault(budget, {}).setdefault(shaped.name, {})[name] = outcome
-                    print(f"{budget} {shaped.name} {name}: test {outcome.get('test_accuracy')}", flush=True)
-    return results
+    outcomes: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as root:
+        data = shaped.make(Path(root), scale)
+        for budget in budgets:
+            for name in contenders:
+                try:
+                    outcome = run_contender(RUNNERS[name], data, parse_timeout(budget))
+                except Exception as error:  # one contender's failure is a result, not the grid's end
+                    outcome = {"error": f"{type(error).__name__}: {error}"[:300], "test_accuracy": None}
+                outcome.pop("curve", None)
+                outcomes.setdefault(budget, {})[name] = outcome
+                print(f"{budget} {shaped.name} {name}: test {outcome.get('test_accuracy')}", flush=True)
+    return outcomes
 
 
 def margins(by_dataset: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -200,14 +191,13 @@ def main() -> None:
             sys.exit(f"--render: no results with --scale {args.scale} in {path}; run the contenders first")
         render(results, out=args.out, scale=args.scale, info=earlier["hardware"], json_too=False)
         return
-    for dataset_name in args.datasets or [d.name for d in SHAPED_DATASETS]:  # written after each dataset
-        fresh = run_grid(
-            budgets=args.budget, dataset_names=[dataset_name], contenders=args.only, scale=args.scale
-        )
-        for budget, by_dataset in fresh.items():
-            for dataset, outcomes in by_dataset.items():
-                results.setdefault(budget, {}).setdefault(dataset, {}).update(outcomes)
-        render(results, out=args.out, scale=args.scale, info=hardware())
+    for shaped in SHAPED_DATASETS:
+        if args.datasets and shaped.name not in args.datasets:
+            continue
+        fresh = run_dataset(shaped, budgets=args.budget, contenders=args.only, scale=args.scale)
+        for budget, outcomes in fresh.items():
+            results.setdefault(budget, {}).setdefault(shaped.name, {}).update(outcomes)
+        render(results, out=args.out, scale=args.scale, info=hardware())  # after each dataset
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autocnn._format import format_metric, format_seconds, metric_label
+from autocnn._format import format_metric, format_number_of, format_seconds, metric_label
 from autocnn._version import __version__
 from autocnn.core.records import TrialStatus
 from autocnn.reporting._document import Block, BulletList, Document, Figure, Note, Paragraph, Section, code
@@ -260,8 +260,8 @@ def _fidelity_sentence(facts: StudyFacts) -> str | None:
     final = facts.final
     if final is not None:
         text += (
-            f" The final model of trial {final.trial_number} was retrained for {final.epochs} "
-            f"epoch{'s' if final.epochs != 1 else ''} on the training and validation data."
+            f" The final model of trial {final.trial_number} was retrained for "
+            f"{format_number_of(final.epochs, 'epoch')} on the training and validation data."
         )
     return text
 

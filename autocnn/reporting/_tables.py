@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from autocnn._format import format_count, format_metric, format_seconds, format_si, metric_label
+from autocnn._format import (
+    format_count,
+    format_metric,
+    format_number_of,
+    format_seconds,
+    format_si,
+    metric_label,
+)
 from autocnn.core.records import TrialRecord, TrialStatus
 from autocnn.reporting._document import Align, Cell, Table
 from autocnn.reporting._facts import StudyFacts, objective_value
@@ -210,4 +217,4 @@ def status_sentence(facts: StudyFacts) -> str:
     if not total:
         return "no trials yet"
     parts = ", ".join(f"{count} {status}" for status, count in counts.items())
-    return f"{total} trial{'s' if total != 1 else ''}: {parts}"
+    return f"{format_number_of(total, 'trial')}: {parts}"

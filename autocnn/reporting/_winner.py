@@ -13,6 +13,7 @@ import yaml
 from autocnn._format import (
     format_count,
     format_metric,
+    format_number_of,
     format_seconds,
     format_si,
     format_value,
@@ -213,7 +214,7 @@ def _evidence(column: list[Scalar], scores: list[float | None], *, metric: str, 
     if not other:
         return f"every completed trial used it (mean {label} {statistics.fmean(same):.4f})."
     return (
-        f"the {len(same)} completed trial{'s' if len(same) != 1 else ''} with this value averaged {label} "
+        f"the {format_number_of(len(same), 'completed trial')} with this value averaged {label} "
         f"{statistics.fmean(same):.4f}, the {len(other)} with other values {statistics.fmean(other):.4f}."
     )
 

@@ -9,7 +9,7 @@ import optuna
 import pytest
 
 from autocnn.backends import make_backend
-from autocnn.core.records import CURVE_ATTR, EpochRecord
+from autocnn.core.records import CURVE_ATTR, EpochRecord, TrialStatus
 from autocnn.core.session import search
 from autocnn.core.study import load_study
 from autocnn.space import parse_space
@@ -70,7 +70,7 @@ def drive(backend_name: str, algorithm: str, tmp_path, *, trials: int, seed: int
         assert backend.should_prune(trial, record) is False
         trial.set_user_attr(CURVE_ATTR, [record.to_dict()])
         study.tell(trial, value)
-        backend.finish(trial, status="complete", values=(value,), weights_path=None)
+        backend.finish(trial, status=TrialStatus.COMPLETE, values=(value,), weights_path=None)
         proposals.append((trial, proposal))
     backend.close()
     return proposals, backend

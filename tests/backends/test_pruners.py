@@ -1,0 +1,77 @@
+"""Each pruner stops trials whose curves trail, at an early epoch, and lets the leading ones finish."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from autocnn.backends import make_backend
+from autocnn.core.records import CURVE_ATTR, EpochRecord, TrialStatus
+from autocnn.space import parse_space
+
+EPOCHS = 9
+PRUNER_SPACE = parse_space(
+    f"""
+name: pruners
+model:
+  blocks: {{count: 1, filters: [4, 8]}}
+  head: {{dense_layers: 0}}
+training: {{learning_rate: {{low: 1e-3, high: 1e-1, log: true}}, epochs: {EPOCHS}}}
+"""
+)
+# Leading trials climb to 0.9; trailing ones stay near chance. They alternate after a leading start.
+PLAN = ["leading"] * 4 + ["trailing", "leading"] * 8
+
+
+def curve_value(kind: str, epoch: int) -> float:
+    return 0.5 + 0.4 * epoch / EPOCHS if kind == "leading" else 0.1 + 0.01 * epoch
+
+
+def run_curves(backend_name: str, pruner: str, tmp_path) -> list[tuple[str, int]]:
+    """Drive the backend through PLAN without training; return (kind, epochs run) per trial."""
+    backend = make_backend(backend_name, PRUNER_SPACE, algorithm="random", pruner=pruner, seed=0)
+    study = optuna.create_study(direction="maximize", sampler=backend.sampler(), pruner=backend.pruner())
+    backend.bind(study, directory=tmp_path)
+    backend.prepare(study, new=True)
+    outcomes = []
+    for kind in PLAN:
+        trial = study.ask()
+        backend.propose(trial)
+        curve = []
+        for epoch in range(1, EPOCHS + 1):
+            value = curve_value(kind, epoch)
+            record = EpochRecord(
+                epoch=epoch, loss=1 - value, accuracy=value, val_loss=1 - value, val_accuracy=value
+            )
+            curve.append(record.to_dict())
+            if backend.should_prune(trial, record):
+                break
+        trial.set_user_attr(CURVE_ATTR, curve)
+        pruned = epoch < EPOCHS
+        if pruned:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, value)
+        status = TrialStatus.PRUNED if pruned else TrialStatus.COMPLETE
+        backend.finish(trial, status=status, values=(value,), weights_path=None)
+        outcomes.append((kind, epoch))
+    backend.close()
+    return outcomes
+
+
+CASES = [("optuna", "median"), ("optuna", "asha"), ("optuna", "hyperband"), ("keras-tuner", "median")]
+
+
+@pytest.mark.parametrize(("backend_name", "pruner"), CASES, ids=[f"{b}-{p}" for b, p in CASES])
+def test_the_pruner_stops_trailing_trials_early_and_lets_leading_ones_finish(backend_name, pruner, tmp_path):
+    outcomes = run_curves(backend_name, pruner, tmp_path)
+    trailing = [epochs for kind, epochs in outcomes if kind == "trailing"]
+    leading = [epochs for kind, epochs in outcomes if kind == "leading"]
+    assert sum(epochs < EPOCHS for epochs in trailing) >= len(trailing) // 2, outcomes
+    assert min(trailing) <= 3, outcomes
+    assert sum(epochs == EPOCHS for epochs in leading) >= len(leading) - 2, outcomes
+
+
+def test_no_pruner_lets_every_trial_finish(tmp_path):
+    outcomes = run_curves("optuna", "none", tmp_path)
+    assert all(epochs == EPOCHS for _, epochs in outcomes), outcomes

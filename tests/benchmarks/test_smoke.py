@@ -88,7 +88,8 @@ def test_fashion_mnist_budget(tmp_path):
     run_benchmark("fashion_mnist_budget.py", *BUDGET_SMOKE, out=tmp_path)
     results = json.loads((tmp_path / "digits_10s.json").read_text())["results"]
     assert set(results) == {"autocnn", "autocnn_planned", "keras_tuner", "optuna", "autokeras", "hand_made"}
-    assert "skipped" in results["autokeras"]
+    # AutoKeras runs, patched, and its note says how (it is skipped only where it does not import)
+    assert results["autokeras"]["test_accuracy"] > 0.5 and "casts it to int" in results["autokeras"]["note"]
     assert (
         results["autocnn"]["winner"]["retrain_epochs"] >= 1 and results["autocnn"]["winner"]["architecture"]
     )
@@ -100,14 +101,15 @@ def test_fashion_mnist_budget(tmp_path):
         "| autocnn |" in table and f"autocnn's trials train on {fraction:.0%} of the training split" in table
     )
     # A contender run again on its own is merged into the earlier run's results, the others kept.
-    run_benchmark("fashion_mnist_budget.py", *BUDGET_SMOKE, "--only", "autokeras", out=tmp_path)
+    run_benchmark("fashion_mnist_budget.py", *BUDGET_SMOKE, "--only", "hand_made", out=tmp_path)
     merged = json.loads((tmp_path / "digits_10s.json").read_text())["results"]
     assert set(merged) == set(results)
     assert merged["keras_tuner"] == results["keras_tuner"]
-    assert merged["autokeras"]["date"] >= results["autokeras"]["date"]
-    assert merged["autokeras"]["command"].endswith("--only autokeras --out " + str(tmp_path))
+    assert merged["hand_made"]["date"] >= results["hand_made"]["date"]
+    assert merged["hand_made"]["command"].endswith("--only hand_made --out " + str(tmp_path))
     # --render runs nothing: it writes the table and the plot again from the JSON, left as it was.
     before = (tmp_path / "digits_10s.json").read_text()
+    table = (tmp_path / "digits_10s.md").read_text()
     (tmp_path / "digits_10s.md").unlink()
     (tmp_path / "digits_10s.png").unlink()
     run_benchmark("fashion_mnist_budget.py", *BUDGET_SMOKE, "--render", out=tmp_path)

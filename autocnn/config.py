@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -165,6 +166,15 @@ class TrialConfig(_Frozen):
         return out
 
 
+#: A quoted value too long to show in full in a message (its first 57 characters are kept).
+_LONG_QUOTE = re.compile(r"'([^'\n]{57})[^'\n]{4,}'")
+
+
+def _shortened(text: str, *, limit: int = 60) -> str:
+    """Return ``text``, cut to ``limit`` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def format_validation_error(error: ValidationError, *, prefix: str) -> str:
     """Turn a pydantic ValidationError into lines ``path: problem`` people can act on."""
     lines = []
@@ -184,6 +194,7 @@ def format_validation_error(error: ValidationError, *, prefix: str) -> str:
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         elif "input" in item and kind not in ("model_type", "dict_type"):
-            message = f"{item['input']!r}: {message[0].lower()}{message[1:]}"
-        lines.append(f"{location}: {message}")
+            message = f"{_shortened(repr(item['input']))}: {message[0].lower()}{message[1:]}"
+        shown = _LONG_QUOTE.sub("'\\1…'", message)
+        lines.append(f"{location}: {shown}")
     return "\n".join(lines)

@@ -17,6 +17,9 @@ from autocnn.errors import ConfigError
 from autocnn.space._schema import SearchSpace
 
 READY_MADE_FOLDER = "ready_made"
+#: The most values (with YAML aliases expanded) and nesting levels a space file may hold.
+MAX_SPACE_VALUES = 100_000
+MAX_SPACE_DEPTH = 50
 
 
 def ready_made_spaces() -> dict[str, Traversable]:
@@ -71,6 +74,16 @@ def parse_space(text: str, *, source: str = "<space>", default_name: str | None 
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ConfigError(f"{source}: not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: nested too deeply to be a space file; a space nests a few levels (model.blocks.filters)"
+        ) from None
+    values = _expanded_size(data, limit=MAX_SPACE_VALUES)
+    if values > MAX_SPACE_VALUES:
+        raise ConfigError(
+            f"{source}: expands to more than {MAX_SPACE_VALUES:,} values (YAML anchors and aliases repeat "
+            "what they name); a space file holds a few hundred: write the values out or remove the aliases"
+        )
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -79,6 +92,34 @@ def parse_space(text: str, *, source: str = "<space>", default_name: str | None 
             f"seeds; got {type(data).__name__} instead"
         )
     return space_from_dict(data, source=source, default_name=default_name)
+
+
+def _expanded_size(data: Any, *, limit: int) -> int:
+    """Count the values ``data`` holds with every alias expanded, stopping once past ``limit``.
+
+    An alias is a reference to one shared object, so the count is made once per object and
+    multiplied by its uses: a "billion laughs" document is measured in microseconds.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_SPACE_DEPTH:
+            return limit + 1
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child, depth + 1)
+            if total > limit:
+                break
+        sizes[id(node)] = total
+        return total
+
+    return size(data, 0)
 
 
 def space_from_dict(

@@ -67,6 +67,13 @@ def ui_command(
             f"(it tracks into {Path(workdir) / MLFLOW_DB} unless told not to), or choose the "
             "store with `workdir` or `tracking_uri`"
         )
+    if host not in _LOOPBACK:
+        print(
+            f"warning: the UI will listen on {host} without a password: anyone who can reach this "
+            "machine can read the runs (the default, 127.0.0.1, serves only this machine)",
+            file=sys.stderr,
+            flush=True,
+        )
     _check_port_free(host, port)
     command = [
         sys.executable,
@@ -110,13 +117,6 @@ def ui_command(
         print(f"MLflow UI of {where}: {url}  (Ctrl-C to stop)", file=out, flush=True)
         for name, link in study_links(url):
             print(f"  study {name}: {link}", file=out, flush=True)
-        if host not in _LOOPBACK:
-            print(
-                f"note: the UI listens on {host} without a password: anyone who can reach this "
-                "machine can read the runs",
-                file=out,
-                flush=True,
-            )
         code = process.wait()
         print(f"the MLflow server stopped on its own (exit code {code})", file=sys.stderr if code else out)
         return code

@@ -86,3 +86,27 @@ def test_missing_file(tmp_path):
 def test_erasing_probability_above_one(write_space):
     message = error_for(write_space, "name: x\ntraining:\n  augmentation:\n    erasing: [0.0, 1.5]\n")
     assert "training.augmentation.erasing: 1.5 is outside 0..1" in message
+
+
+def test_billion_laughs_is_refused_before_it_is_expanded(write_space):
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 9)}]" for level in range(1, 9)]
+    message = error_for(write_space, "name: x\n" + "\n".join(lines) + "\nmodel: {blocks: {filters: *a8}}\n")
+    assert "expands to more than 100,000 values (YAML anchors and aliases" in message
+
+
+def test_a_few_aliases_are_fine(write_space):
+    space = load_space(
+        write_space("name: x\nmodel:\n  blocks: {filters: &widths [8, 16]}\n  head: {units: *widths}\n")
+    )
+    assert space.model.head.units == space.model.blocks.filters
+
+
+def test_deep_nesting_is_one_message(write_space):
+    message = error_for(write_space, "name: x\nmodel: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    assert "nested too deeply to be a space file" in message
+
+
+def test_a_huge_value_is_shortened_in_the_message(write_space):
+    message = error_for(write_space, "name: x\nmodel:\n  blocks:\n    filters: " + "x" * 100_000 + "\n")
+    assert "model.blocks.filters: 'xxxx" in message and len(message) < 400

@@ -54,6 +54,19 @@ def test_ui_on_a_taken_port_says_to_choose_another(workdir, monkeypatch):
             ui_command(workdir=workdir, port=port)
 
 
+@pytest.mark.parametrize(("host", "warned"), [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_ui_on_another_address_than_loopback_warns_first(workdir, monkeypatch, capsys, host, warned):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    with socket.socket() as taken:
+        taken.bind((host, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=rf"cannot serve the MLflow UI on {host}:{port}"):
+            ui_command(workdir=workdir, port=port, host=host)
+    warning = f"warning: the UI will listen on {host} without a password"
+    assert (warning in capsys.readouterr().err) is warned
+
+
 def test_ui_on_a_tracking_server_only_points_to_it(tmp_path, capsys):
     code = ui_command(workdir=tmp_path, tracking_uri="http://bob:pw@tracking.example:5000")
     assert code == 0

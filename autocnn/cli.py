@@ -16,6 +16,7 @@ from rich.table import Table
 from autocnn._console import format_size, space_rows
 from autocnn._quiet import quiet_library_logs
 from autocnn._version import __version__
+from autocnn.core.write_failures import write_failure
 from autocnn.errors import AutoCNNError, SearchInterrupted
 
 if TYPE_CHECKING:
@@ -689,6 +690,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         err.print(f"error: {as_flags(str(error))}")
         return error.exit_code
+    except OSError as error:
+        failure = write_failure(error)
+        if failure is None or debug:
+            raise
+        err.print(f"error: {as_flags(str(failure))}")
+        return failure.exit_code
     return 0
 
 

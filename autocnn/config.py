@@ -166,6 +166,8 @@ class TrialConfig(_Frozen):
         return out
 
 
+#: The most problems one validation error lists (a file with thousands of mistakes lists these).
+MAX_LISTED_PROBLEMS = 8
 #: A quoted value too long to show in full in a message (its first 57 characters are kept).
 _LONG_QUOTE = re.compile(r"'([^'\n]{57})[^'\n]{4,}'")
 
@@ -178,7 +180,8 @@ def _shortened(text: str, *, limit: int = 60) -> str:
 def format_validation_error(error: ValidationError, *, prefix: str) -> str:
     """Turn a pydantic ValidationError into lines ``path: problem`` people can act on."""
     lines = []
-    for item in error.errors():
+    problems = error.errors()
+    for item in problems[:MAX_LISTED_PROBLEMS]:
         location = (
             ".".join([prefix, *(str(part) for part in item["loc"])])
             if prefix
@@ -197,4 +200,6 @@ def format_validation_error(error: ValidationError, *, prefix: str) -> str:
             message = f"{_shortened(repr(item['input']))}: {message[0].lower()}{message[1:]}"
         shown = _LONG_QUOTE.sub("'\\1…'", message)
         lines.append(f"{location}: {shown}")
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        lines.append(f"... and {len(problems) - MAX_LISTED_PROBLEMS:,} more problems; fix these first")
     return "\n".join(lines)

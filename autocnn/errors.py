@@ -12,6 +12,7 @@ __all__ = [
     "SearchError",
     "SearchInterrupted",
     "StudyMismatchError",
+    "WriteFailedError",
 ]
 
 
@@ -64,6 +65,12 @@ class ExportError(AutoCNNError):
 
 class MissingExtraError(AutoCNNError):
     """An optional dependency is not installed; the message names the install command."""
+
+    exit_code = 2
+
+
+class WriteFailedError(AutoCNNError):
+    """Results could not be written (disk full, read-only or forbidden); what was written is kept."""
 
     exit_code = 2
 

@@ -29,6 +29,7 @@ from autocnn.core.retrain import retrain_best
 from autocnn.core.storage import DEFAULT_WORKDIR, mask_secrets, open_study, resolve_storage_url
 from autocnn.core.study import Study, load_study
 from autocnn.core.workers import WorkerSlot, plan_workers, supervise, visible_gpus, worker_command
+from autocnn.core.write_failures import writes_reported
 from autocnn.errors import ConfigError, SearchError, SearchInterrupted
 
 if TYPE_CHECKING:
@@ -109,47 +110,48 @@ def search(
             f"`workers` > 1 needs the optuna backend: {plan.backend.name}'s oracle keeps its state in one process"
         )
     chosen_backend = _backend(plan, seed=plan.seed)
-    optuna_study, new = open_study(plan, url=url, dataset=data, backend=chosen_backend)
-    result = Study(optuna_study, storage_url=url, workdir=Path(workdir))
-    fail_dead_local_trials(optuna_study)
-    timeout_s = plan.limits.timeout_s
-    deadline = None if timeout_s is None else started + timeout_s
-    run = new_run(
-        plan,
-        command_line=command_line or "autocnn.search()",
-        deadline_at=None if deadline is None else time.time() + deadline - time.monotonic(),
-    )
-    info = _search_info(result, plan=plan, dataset=data, resumed=not new, command_line=run.command_line)
-    append_run(optuna_study, run)
-    try:
-        with hooked(result, info, callbacks):
-            if len(slots) > 1:
-                chosen_backend.prepare(optuna_study, new=new)
-                _run_workers(
-                    result, slots=slots, run=run, environment=worker_environment, callbacks=callbacks
-                )
-            else:
-                configure_gpus()
-                _run_here(
-                    result,
-                    plan=plan,
-                    backend=chosen_backend,
-                    dataset=data,
-                    new=new,
-                    callbacks=callbacks,
-                    device=slots[0].device,
-                    deadline=deadline,
-                )
-            if plan.limits.retrain:
-                retrain_best(result, plan=plan, dataset=data, callbacks=callbacks, deadline=deadline)
-    except (KeyboardInterrupt, SearchInterrupted):
-        stopped = SearchInterrupted(
-            f"search interrupted; the finished trials of study {plan.study!r} are kept. "
-            "Run the same command again to continue."
+    with writes_reported(storage_url=url):
+        optuna_study, new = open_study(plan, url=url, dataset=data, backend=chosen_backend)
+        result = Study(optuna_study, storage_url=url, workdir=Path(workdir))
+        fail_dead_local_trials(optuna_study)
+        timeout_s = plan.limits.timeout_s
+        deadline = None if timeout_s is None else started + timeout_s
+        run = new_run(
+            plan,
+            command_line=command_line or "autocnn.search()",
+            deadline_at=None if deadline is None else time.time() + deadline - time.monotonic(),
         )
-        stopped.study = result
-        raise stopped from None
-    return result
+        info = _search_info(result, plan=plan, dataset=data, resumed=not new, command_line=run.command_line)
+        append_run(optuna_study, run)
+        try:
+            with hooked(result, info, callbacks):
+                if len(slots) > 1:
+                    chosen_backend.prepare(optuna_study, new=new)
+                    _run_workers(
+                        result, slots=slots, run=run, environment=worker_environment, callbacks=callbacks
+                    )
+                else:
+                    configure_gpus()
+                    _run_here(
+                        result,
+                        plan=plan,
+                        backend=chosen_backend,
+                        dataset=data,
+                        new=new,
+                        callbacks=callbacks,
+                        device=slots[0].device,
+                        deadline=deadline,
+                    )
+                if plan.limits.retrain:
+                    retrain_best(result, plan=plan, dataset=data, callbacks=callbacks, deadline=deadline)
+        except (KeyboardInterrupt, SearchInterrupted):
+            stopped = SearchInterrupted(
+                f"search interrupted; the finished trials of study {plan.study!r} are kept. "
+                "Run the same command again to continue."
+            )
+            stopped.study = result
+            raise stopped from None
+        return result
 
 
 def run_worker(
@@ -215,7 +217,7 @@ def run_worker(
         command_line=mask_secrets(command_line or "autocnn.run_worker()"),
         worker=True,
     )
-    with hooked(result, session, callbacks):
+    with writes_reported(storage_url=existing.storage_url), hooked(result, session, callbacks):
         return _run_here(
             result,
             plan=plan,

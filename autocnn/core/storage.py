@@ -44,6 +44,26 @@ def default_storage_url(workdir: Path) -> str:
     return f"sqlite:///{(workdir / STUDIES_FILE).resolve()}"
 
 
+def sqlite_path(url: str) -> Path | None:
+    """Return the database file of an ``sqlite:///`` URL (a storage or a tracking URI), or None for any other store.
+
+    Example:
+        >>> sqlite_path("sqlite:////runs/mlflow.db")
+        PosixPath('/runs/mlflow.db')
+        >>> sqlite_path("http://127.0.0.1:5000") is None
+        True
+
+    """
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return None
+    return Path(url[len(prefix) :].split("?", 1)[0])
+
+
+#: SQLite's words for a file that is not a database or is damaged.
+_CORRUPT_SQLITE = ("file is not a database", "database disk image is malformed")
+
+
 def resolve_storage_url(storage: str | None, *, workdir: Path) -> str:
     """Return a storage URL: the default SQLite file, a given SQLAlchemy URL, or a journal file path."""
     if storage is None or storage == "":
@@ -99,9 +119,18 @@ def open_storage(url: str, *, heartbeat: bool = True) -> Any:
             "for PostgreSQL run: pip install 'autocnn[postgres]'"
         ) from None
     except Exception as error:  # SQLAlchemy raises many kinds; all mean the same to the user
-        raise ConfigError(
-            f"cannot open storage {mask_secrets(url)}: {mask_secrets(str(error)).splitlines()[0]}"
-        ) from None
+        from autocnn.core.write_failures import write_failure
+
+        failure = write_failure(error, storage_url=url)
+        if failure is not None:
+            raise failure from None
+        reason = mask_secrets(str(error)).splitlines()[0]
+        if any(sign in reason for sign in _CORRUPT_SQLITE):
+            reason += (
+                "; the file is damaged or not a study database: restore it from a backup, or move it "
+                "aside to start a new study there (autocnn never writes over it)"
+            )
+        raise ConfigError(f"cannot open storage {mask_secrets(url)}: {reason}") from None
     if url.startswith("sqlite:"):
         _enable_wal(storage)
     return storage

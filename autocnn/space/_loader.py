@@ -20,6 +20,7 @@ READY_MADE_FOLDER = "ready_made"
 #: The most values (with YAML aliases expanded) and nesting levels a space file may hold.
 MAX_SPACE_VALUES = 100_000
 MAX_SPACE_DEPTH = 50
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def ready_made_spaces() -> dict[str, Traversable]:
@@ -68,22 +69,15 @@ def load_space(path: str | Path) -> SearchSpace:
 def parse_space(text: str, *, source: str = "<space>", default_name: str | None = None) -> SearchSpace:
     """Validate a space given as YAML text."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ConfigError(f"{source}: not valid YAML{where}: {problem}") from None
     except RecursionError:
-        raise ConfigError(
-            f"{source}: nested too deeply to be a space file; a space nests a few levels (model.blocks.filters)"
-        ) from None
-    values = _expanded_size(data, limit=MAX_SPACE_VALUES)
-    if values > MAX_SPACE_VALUES:
-        raise ConfigError(
-            f"{source}: expands to more than {MAX_SPACE_VALUES:,} values (YAML anchors and aliases repeat "
-            "what they name); a space file holds a few hundred: write the values out or remove the aliases"
-        )
+        raise ConfigError(f"{source}: {_TOO_DEEP}") from None
+    _check_size(data, source=source)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -94,32 +88,39 @@ def parse_space(text: str, *, source: str = "<space>", default_name: str | None 
     return space_from_dict(data, source=source, default_name=default_name)
 
 
-def _expanded_size(data: Any, *, limit: int) -> int:
-    """Count the values ``data`` holds with every alias expanded, stopping once past ``limit``.
+def _check_size(data: Any, *, source: str) -> None:
+    """Refuse a document nested too deeply, or holding too many values once its aliases are expanded.
 
-    An alias is a reference to one shared object, so the count is made once per object and
-    multiplied by its uses: a "billion laughs" document is measured in microseconds.
+    An alias is a reference to one shared object, so each object is counted once and its count
+    reused wherever it appears: a "billion laughs" document is measured in microseconds.
     """
     sizes: dict[int, int] = {}
 
     def size(node: Any, depth: int) -> int:
         if not isinstance(node, dict | list):
             return 1
+        if depth > MAX_SPACE_DEPTH:
+            raise ConfigError(f"{source}: {_TOO_DEEP}")
         known = sizes.get(id(node))
         if known is not None:
             return known
-        if depth > MAX_SPACE_DEPTH:
-            return limit + 1
         children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
         total = 1
         for child in children:
             total += size(child, depth + 1)
-            if total > limit:
-                break
+            if total > MAX_SPACE_VALUES:
+                raise ConfigError(
+                    f"{source}: expands to more than {MAX_SPACE_VALUES:,} values (YAML anchors and aliases "
+                    "repeat what they name); a space file holds a few hundred: write the values out or "
+                    "remove the aliases"
+                )
         sizes[id(node)] = total
         return total
 
-    return size(data, 0)
+    size(data, 0)
+
+
+_TOO_DEEP = "nested too deeply to be a space file; a space nests a few levels (model.blocks.filters)"
 
 
 def space_from_dict(

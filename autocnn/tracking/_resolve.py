@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from autocnn.core.storage import sqlite_path
 from autocnn.errors import ConfigError
 from autocnn.tracking._base import NoTracker, Tracker
 
@@ -55,22 +56,6 @@ def resolve_tracking_uri(tracking_uri: str | None, *, workdir: str | Path) -> st
         f"`tracking_uri` {chosen!r} is neither a URI (sqlite:///path/mlflow.db, http://host:5000, "
         "postgresql://user@host/db) nor a file ending in .db"
     )
-
-
-def sqlite_path(tracking_uri: str) -> Path | None:
-    """Return the database file of an ``sqlite:///`` URI, or None for any other store.
-
-    Example:
-        >>> sqlite_path("sqlite:////runs/mlflow.db")
-        PosixPath('/runs/mlflow.db')
-        >>> sqlite_path("http://127.0.0.1:5000") is None
-        True
-
-    """
-    prefix = "sqlite:///"
-    if not tracking_uri.startswith(prefix):
-        return None
-    return Path(tracking_uri[len(prefix) :].split("?", 1)[0])
 
 
 def is_server_uri(tracking_uri: str) -> bool:

@@ -15,14 +15,13 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from autocnn.core.storage import DEFAULT_WORKDIR, mask_secrets
+from autocnn.core.storage import DEFAULT_WORKDIR, mask_secrets, sqlite_path
 from autocnn.errors import ConfigError
 from autocnn.tracking._resolve import (
     MLFLOW_DB,
     default_artifact_root,
     is_server_uri,
     resolve_tracking_uri,
-    sqlite_path,
 )
 
 DEFAULT_PORT = 5000

@@ -110,3 +110,10 @@ def test_deep_nesting_is_one_message(write_space):
 def test_a_huge_value_is_shortened_in_the_message(write_space):
     message = error_for(write_space, "name: x\nmodel:\n  blocks:\n    filters: " + "x" * 100_000 + "\n")
     assert "model.blocks.filters: 'xxxx" in message and len(message) < 400
+
+
+def test_thousands_of_mistakes_list_the_first_few(write_space):
+    message = error_for(write_space, "name: x\n" + "".join(f"key{number}: 1\n" for number in range(5_000)))
+    lines = message.splitlines()
+    assert len(lines) == 9 and "unknown key 'key0'" in lines[0]
+    assert lines[-1].endswith("... and 4,992 more problems; fix these first")

@@ -20,7 +20,6 @@ READY_MADE_FOLDER = "ready_made"
 #: The most values (with YAML aliases expanded) and nesting levels a space file may hold.
 MAX_SPACE_VALUES = 100_000
 MAX_SPACE_DEPTH = 50
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def ready_made_spaces() -> dict[str, Traversable]:
@@ -69,7 +68,9 @@ def load_space(path: str | Path) -> SearchSpace:
 def parse_space(text: str, *, source: str = "<space>", default_name: str | None = None) -> SearchSpace:
     """Validate a space given as YAML text."""
     try:
-        data = yaml.load(text, Loader=_SAFE_LOADER)
+        # PyYAML's own loader, not libyaml's (CSafeLoader): that one crashes the process on a
+        # document nested some 30,000 levels deep, where this one raises RecursionError.
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

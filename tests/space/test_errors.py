@@ -103,7 +103,7 @@ def test_a_few_aliases_are_fine(write_space):
 
 
 def test_deep_nesting_is_one_message(write_space):
-    message = error_for(write_space, "name: x\nmodel: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    message = error_for(write_space, "name: x\nmodel: " + "[" * 30_000 + "]" * 30_000 + "\n")
     assert "nested too deeply to be a space file" in message
 
 

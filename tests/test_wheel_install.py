@@ -134,3 +134,30 @@ def test_the_library_searches_twice_in_one_process(installed: Path, tmp_path: Pa
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert str(installed.parent) in answer["file"]
     assert answer["rounds"] == [["complete"], ["complete", "complete"]]  # the second call continues the study
+
+
+def test_sdist_and_wheel_are_publishable(tmp_path: Path) -> None:
+    """``python -m build`` makes both; ``twine check --strict`` passes; metadata and files are complete."""
+    import tarfile
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path), str(REPO)],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    (sdist,) = tmp_path.glob("autocnn-*.tar.gz")
+    (wheel,) = tmp_path.glob("autocnn-*.whl")
+    checked = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", str(sdist), str(wheel)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert checked.returncode == 0 and checked.stdout.count("PASSED") == 2, checked.stdout + checked.stderr
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (metadata_name,) = [name for name in names if name.endswith(".dist-info/METADATA")]
+        metadata = archive.read(metadata_name).decode()
+    assert "autocnn/py.typed" in names and "autocnn/space/ready_made/quick.yaml" in names
+    assert "Classifier: Typing :: Typed" in metadata and "Keywords: automl" in metadata
+    assert "Requires-Dist: optuna" in metadata and "Provides-Extra: onnx" in metadata
+    with tarfile.open(sdist) as archive:
+        assert any(name.endswith("/CHANGELOG.md") for name in archive.getnames())

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.table import Table
 
 from autocnn.space import Choice, Dimension, Fixed, FloatRange, IntRange, SearchSpace
 
@@ -62,3 +67,48 @@ def leaderboard_rows(frame: object, *, top: int) -> list[tuple[str, ...]]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a terminal table: dropped first when ``optional``, cut to fit when ``stretch``."""
+
+    header: str
+    optional: bool = False
+    stretch: bool = False
+    justify: Literal["left", "right"] = "left"
+
+
+def fitting_table(
+    columns: Sequence[Column], rows: Sequence[Sequence[str]], *, width: int, title: str | None = None
+) -> Table:
+    """Return a table of one line per row that fits ``width``: optional columns go, long text is cut.
+
+    Optional columns are dropped from the last while the table is wider than ``width``; what is
+    still too wide is cut with an ellipsis in the ``stretch`` columns (and, at last, in any).
+    """
+    kept = list(range(len(columns)))
+
+    def natural_width(indices: list[int]) -> int:
+        widths = [max([len(columns[i].header), *(len(row[i]) for row in rows)]) for i in indices]
+        return sum(widths) + 3 * len(widths) + 1  # "│ cell " per column and the closing "│"
+
+    for index in reversed(range(len(columns))):
+        if natural_width(kept) <= width:
+            break
+        if columns[index].optional:
+            kept.remove(index)
+    table = Table(title=title, title_justify="left", width=min(width, natural_width(kept)))
+    for index in kept:
+        column = columns[index]
+        table.add_column(
+            column.header,
+            no_wrap=True,
+            overflow="ellipsis",
+            justify=column.justify,
+            ratio=1 if column.stretch else None,
+            min_width=None if column.stretch else len(column.header),
+        )
+    for row in rows:
+        table.add_row(*(row[index] for index in kept))
+    return table

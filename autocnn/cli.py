@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from autocnn._console import format_size, space_rows
+from autocnn._console import Column, fitting_table, format_size, space_rows
 from autocnn._quiet import quiet_library_logs
 from autocnn._version import __version__
 from autocnn.core.write_failures import write_failure
@@ -179,11 +179,17 @@ def datasets_list() -> None:
     """List the registered datasets, their sizes and whether they load offline right now."""
     from autocnn.data import list_datasets
 
-    table = Table(title="datasets: --dataset NAME, or a path (.npz, IDX folder, folder of class folders)")
-    for column in ("name", "images", "train", "test", "classes", "offline now", "where"):
-        table.add_column(column, overflow="fold")
-    for info in list_datasets():
-        table.add_row(
+    columns = [
+        Column("name"),
+        Column("images"),
+        Column("train", justify="right", optional=True),
+        Column("test", justify="right", optional=True),
+        Column("classes", justify="right"),
+        Column("offline now"),
+        Column("where", stretch=True, optional=True),
+    ]
+    rows = [
+        (
             info.name,
             "x".join(str(size) for size in info.image_shape),
             f"{info.train_size:,}",
@@ -192,6 +198,10 @@ def datasets_list() -> None:
             "yes" if info.available_offline else "no",
             info.where,
         )
+        for info in list_datasets()
+    ]
+    out.print("datasets: --dataset NAME, or a path (.npz, IDX folder, folder of class folders)")
+    table = fitting_table(columns, rows, width=out.width)
     out.print(table)
 
 
@@ -615,11 +625,19 @@ def _print_summary(result: Study) -> None:
     from autocnn._console import leaderboard_rows
 
     frame = result.leaderboard()
-    table = Table(title=f"top trials of study {result.name!r}", title_justify="left")
-    for column in ("rank", "trial", "state", "val_acc", "params", "epochs", "time", "architecture"):
-        table.add_column(column, overflow="fold")
-    for row in leaderboard_rows(frame, top=5):
-        table.add_row(*row)
+    columns = [
+        Column("rank"),
+        Column("trial", justify="right"),
+        Column("state"),
+        Column("val_acc"),
+        Column("params", justify="right", optional=True),
+        Column("epochs", justify="right", optional=True),
+        Column("time", justify="right", optional=True),
+        Column("architecture", stretch=True),
+    ]
+    table = fitting_table(
+        columns, leaderboard_rows(frame, top=5), width=out.width, title=f"top trials of study {result.name!r}"
+    )
     out.print(table)
     summary = result.summary()
     counts = ", ".join(f"{count} {status}" for status, count in sorted(summary["trials"].items()))

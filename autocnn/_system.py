@@ -6,7 +6,9 @@ import os
 import platform
 import socket
 import sys
+from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 
 def worker_id() -> str:
@@ -23,6 +25,34 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@dataclass(frozen=True)
+class ProcessEntry:
+    """One process as ``/proc`` lists it."""
+
+    pid: int
+    parent: int
+    group: int
+    state: str  # "R", "S", ... "Z" for a zombie
+
+
+def processes() -> list[ProcessEntry]:
+    """Return the processes of this machine from ``/proc`` (an empty list without procfs)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    entries = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if len(fields) > 2:
+            entries.append(ProcessEntry(int(entry.name), int(fields[1]), int(fields[2]), fields[0]))
+    return entries
 
 
 def package_versions() -> dict[str, str]:

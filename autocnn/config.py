@@ -169,6 +169,7 @@ class TrialConfig(_Frozen):
 #: The most problems one validation error lists (a file with thousands of mistakes lists these).
 MAX_LISTED_PROBLEMS = 8
 #: A quoted value too long to show in full in a message (its first 57 characters are kept).
+_LONG_NUMBER = re.compile(r"\d{21,}")
 _LONG_QUOTE = re.compile(r"'([^'\n]{57})[^'\n]{4,}'")
 
 
@@ -198,7 +199,9 @@ def format_validation_error(error: ValidationError, *, prefix: str) -> str:
             message = message[len("Value error, ") :]
         elif "input" in item and kind not in ("model_type", "dict_type"):
             message = f"{_shortened(repr(item['input']))}: {message[0].lower()}{message[1:]}"
-        shown = _LONG_QUOTE.sub("'\\1…'", message)
+        shown = _LONG_NUMBER.sub(
+            lambda match: f"{match[0][:6]}…({len(match[0])} digits)", _LONG_QUOTE.sub("'\\1…'", message)
+        )
         lines.append(f"{location}: {shown}")
     if len(problems) > MAX_LISTED_PROBLEMS:
         lines.append(f"... and {len(problems) - MAX_LISTED_PROBLEMS:,} more problems; fix these first")

@@ -81,6 +81,11 @@ def _read_classes(
                 with Image.open(file) as image:
                     mode = "L" if image.mode in _GRAYSCALE_MODES else "RGB"
                     pixels = np.asarray(image.convert(mode), dtype=np.uint8)
+            except Image.DecompressionBombError as error:
+                raise DataError(
+                    f"{file}: refused, it claims more pixels than is safe to decode ({error}); "
+                    "resize or remove it"
+                ) from None
             except (UnidentifiedImageError, OSError, ValueError) as error:
                 raise DataError(f"{file}: cannot be read as an image ({error}); fix or remove it") from None
             if not reference:

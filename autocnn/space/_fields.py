@@ -74,7 +74,10 @@ class Spec:
                     raise ValueError(f"{raw!r} is not a whole number")
                 value = int(value)
         else:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an int beyond any float
+                value = math.inf
             if not math.isfinite(value):
                 raise ValueError(f"{raw!r} is not a finite number")
         if not self._within(value):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import re
+import socket
 import sys
 import tempfile
 import time
@@ -16,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autocnn._system import worker_id
+from autocnn._system import process_alive, worker_id
 from autocnn.core.storage import mask_secrets
 from autocnn.tracking import _payload as payload
 from autocnn.tracking._base import Tracker
@@ -60,6 +61,10 @@ class RegisteredModel:
     def uri(self) -> str:
         """The URI that loads this version, e.g. ``models:/digits-cnn/1``."""
         return f"models:/{self.name}/{self.version}"
+
+
+#: The tag naming the process (host:pid) that created a run, to close it if that process was killed.
+PROCESS_TAG = "autocnn.process"
 
 
 class MLflowTracker(Tracker):
@@ -215,7 +220,8 @@ class MLflowTracker(Tracker):
         name = self.experiment or info.study_name
         root = self.artifact_root or default_artifact_root(self.tracking_uri, workdir=info.workdir)
         self.experiment_id = self._experiment(name, root)
-        tags = payload.search_tags(info)
+        self._close_runs_of_dead_processes()
+        tags = {**payload.search_tags(info), PROCESS_TAG: worker_id()}
         user = _user()
         if user:
             tags["mlflow.user"] = user
@@ -226,6 +232,21 @@ class MLflowTracker(Tracker):
         self.parent_run_id = str(run.info.run_id)
         self._log(self.parent_run_id, params=payload.search_params(info))
         self._client.log_text(self.parent_run_id, payload.space_text(info), "search_space.yaml")
+
+    def _close_runs_of_dead_processes(self) -> None:
+        """End the runs a process on this machine left RUNNING when it was killed (``kill -9``)."""
+        host = socket.gethostname()
+        for run in self._client.search_runs(
+            [self.experiment_id], filter_string="attributes.status = 'RUNNING'"
+        ):
+            owner = run.data.tags.get(PROCESS_TAG, "")
+            owner_host, _, pid = owner.rpartition(":")
+            if owner_host != host or not pid.isdigit() or process_alive(int(pid)):
+                continue
+            self._client.set_tag(
+                run.info.run_id, "reason", f"its process ({owner}) ended while it ran; closed on resume"
+            )
+            self._client.set_terminated(run.info.run_id, status="KILLED")
 
     def _experiment(self, name: str, root: Path | None) -> str:
         from mlflow.exceptions import MlflowException
@@ -271,6 +292,7 @@ class MLflowTracker(Tracker):
             seed_name=seed_name,
             architecture=architecture,
         )
+        tags[PROCESS_TAG] = worker_id()
         user = _user()
         if user:
             tags["mlflow.user"] = user

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from autocnn._system import processes
 from autocnn.core.storage import DEFAULT_WORKDIR, mask_secrets, sqlite_path
 from autocnn.errors import ConfigError
 from autocnn.tracking._resolve import (
@@ -173,8 +174,7 @@ def stop_process_group(process: subprocess.Popen[bytes], *, timeout: float = STO
 
 def group_members(pgid: int) -> list[int]:
     """Return the live (not zombie) processes of process group ``pgid``."""
-    proc = Path("/proc")
-    if not proc.is_dir():  # no procfs: ask the kernel whether the group has any member
+    if not Path("/proc").is_dir():  # no procfs: ask the kernel whether the group has any member
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
@@ -182,17 +182,7 @@ def group_members(pgid: int) -> list[int]:
         except PermissionError:
             pass
         return [pgid]
-    members = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
-        except OSError:
-            continue
-        if len(fields) > 2 and fields[0] != "Z" and int(fields[2]) == pgid:
-            members.append(int(entry.name))
-    return members
+    return [entry.pid for entry in processes() if entry.group == pgid and entry.state != "Z"]
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -221,6 +221,16 @@ def test_image_folder_unreadable_image(tmp_path: Path) -> None:
     assert str(bad) in message and "cannot be read as an image" in message
 
 
+def test_image_folder_decompression_bomb_is_refused(tmp_path: Path) -> None:
+    from benchmarks._bad_inputs import png_header_only
+
+    write_image_folder(tmp_path, per_class=3)
+    bomb = tmp_path / "cat" / "bomb.png"
+    bomb.write_bytes(png_header_only(20_000, 20_000))
+    message = error_of(tmp_path)
+    assert str(bomb) in message and "claims more pixels than is safe to decode" in message
+
+
 def test_folder_without_class_folders(tmp_path: Path) -> None:
     (tmp_path / "only").mkdir()
     write_png(tmp_path / "only" / "a.png", np.zeros((4, 4), np.uint8))

@@ -117,3 +117,9 @@ def test_thousands_of_mistakes_list_the_first_few(write_space):
     lines = message.splitlines()
     assert len(lines) == 9 and "unknown key 'key0'" in lines[0]
     assert lines[-1].endswith("... and 4,992 more problems; fix these first")
+
+
+def test_an_integer_beyond_any_float_is_not_a_finite_number(write_space):
+    huge = "1" + "0" * 400
+    message = error_for(write_space, f"name: x\ntraining: {{learning_rate: {{low: {huge}, high: 2}}}}\n")
+    assert "training.learning_rate: 100000…(401 digits) is not a finite number" in message

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from autocnn._system import processes
 from autocnn.errors import ConfigError
 from autocnn.tracking import ui_command
 from autocnn.tracking._ui import group_members, stop_process_group
@@ -114,16 +115,7 @@ def wait_for_line(lines: queue.Queue[str], needle: str, *, timeout: float, seen:
 
 def server_groups(parent_pid: int) -> list[int]:
     """Return the process groups of the children of ``parent_pid`` (the MLflow server's)."""
-    groups = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == parent_pid:
-                groups.add(int(fields[2]))
-    return sorted(groups)
+    return sorted({entry.group for entry in processes() if entry.parent == parent_pid})
 
 
 @pytest.mark.browser

@@ -99,6 +99,24 @@ def test_resume_continues_numbering_and_a_changed_space_is_refused(tiny_space, w
     assert len(load_study("resume", workdir=workdir).trials()) == 3
 
 
+def test_resume_on_other_data_is_refused_and_the_study_is_kept(tiny_space, workdir):
+    from sklearn.datasets import load_digits
+
+    from autocnn.data import dataset_from_arrays
+
+    digits = load_digits()
+    images = digits.images[..., None] / 16
+    mine = dataset_from_arrays(images, digits.target, name="mine")
+    search(tiny_space, dataset=mine, workdir=workdir, max_trials=1, retrain=False, study="mine")
+    # The same name and shapes, other pixels: a stranger's second folder under the first one's study.
+    other = dataset_from_arrays(images[:, ::-1], digits.target, name="mine")
+    with pytest.raises(StudyMismatchError, match="was created on other data"):
+        search(tiny_space, dataset=other, workdir=workdir, max_trials=2, retrain=False, study="mine")
+    assert [r.status for r in load_study("mine", workdir=workdir).trials()] == ["complete"]
+    again = search(tiny_space, dataset=mine, workdir=workdir, max_trials=2, retrain=False, study="mine")
+    assert [r.number for r in again.trials()] == [0, 1]
+
+
 INVALID_SEED_SPACE = """
 name: invalid
 model:
@@ -213,3 +231,46 @@ def test_tpe_learns_from_rejected_configurations_instead_of_proposing_them_again
     assert len(rejected) <= 16 and all(
         "FLOPs exceed the limit of 100,000" in record.reason for record in rejected
     )
+
+
+OOM_SPACE = """
+name: oom
+model:
+  blocks: {count: 1, filters: 4, pooling: none}
+  head: {dense_layers: 0}
+training: {batch_size: [BATCHES], epochs: 1}
+search: {algorithm: random, pruner: none, max_consecutive_failures: 5}
+seeds:
+  - name: big_batch
+    training: {batch_size: 128, epochs: 1}
+"""
+
+
+@pytest.mark.parametrize(("batches", "retried"), [("64, 128", True), ("128, 256", False)])
+def test_out_of_memory_is_retried_once_at_half_the_batch_when_the_space_allows_it(
+    write_space, workdir, monkeypatch, batches, retried
+):
+    import tensorflow as tf
+
+    real_fit = autocnn.training.fit_config
+    batch_sizes: list[int] = []
+
+    def fit_that_runs_out_of_memory_at_128(config, *args, **kwargs):
+        batch_sizes.append(config.training.batch_size)
+        if config.training.batch_size >= 128:
+            raise tf.errors.ResourceExhaustedError(
+                None, None, "OOM when allocating tensor with shape[128,4,8,8]"
+            )
+        return real_fit(config, *args, **kwargs)
+
+    monkeypatch.setattr(autocnn.training, "fit_config", fit_that_runs_out_of_memory_at_128)
+    space = write_space(OOM_SPACE.replace("BATCHES", batches))
+    record = search(space, dataset="digits", workdir=workdir, max_trials=1, retrain=False).trials()[0]
+    if retried:
+        assert batch_sizes == [128, 64]
+        assert record.status == "complete" and record.metrics["batch_size_used"] == 64
+    else:
+        assert batch_sizes == [128]
+        assert record.status == "failed" and record.reason.startswith(
+            "ResourceExhaustedError: OOM when allocating"
+        )

@@ -173,5 +173,20 @@ def test_keras_tuner_hyperband_continues_trials_from_their_weights(write_space, 
     assert continued, [[e.epoch for e in r.curve] for r in records]
     for record in continued:
         assert [e.epoch for e in record.curve] == list(range(record.curve[0].epoch, 4))
+        # The weights carried over: the first continued epoch's mean loss is below the last one of
+        # the earlier trial of the same configuration (a fresh network's would be above it).
+        earlier = [
+            other
+            for other in records
+            if other.number < record.number
+            and other.config == record.config
+            and other.curve
+            and other.curve[-1].epoch == record.curve[0].epoch - 1
+        ]
+        assert earlier, record.number
+        assert any(record.curve[0].loss < 0.9 * other.curve[-1].loss for other in earlier), (
+            [e.loss for e in record.curve],
+            [[e.loss for e in other.curve] for other in earlier],
+        )
     assert len(records) < 12  # the 4-point space is used up: the oracle says stop, the search ends
     assert not (study.directory / "backend" / "weights").exists()

@@ -14,8 +14,8 @@ from benchmarks._bad_inputs import Outcome, bad_datasets, bad_spaces, judge
 @pytest.mark.parametrize(
     ("make", "command", "count", "kinds"),
     [
-        (bad_spaces, ("spaces", "validate"), 300, 12),
-        (bad_datasets, ("datasets", "info"), 80, 3),
+        (bad_spaces, ("spaces", "validate"), 200, 12),
+        (bad_datasets, ("datasets", "info"), 60, 3),
     ],
     ids=["space files", "datasets"],
 )

@@ -46,6 +46,8 @@ class Scenario:
     name: str
     tried: int = 0
     kept: int = 0
+    kills: int = 0
+    trials_lost: int = 0  # trials running when killed, each failed and retried once on resume
     problems: list[str] = field(default_factory=list)
 
 
@@ -133,6 +135,7 @@ def kill_at_random(
         time.sleep(rng.uniform(4.0, 20.0))
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+        scenario.kills += 1
         kept.update(finished(snapshot(workdir)))
     completed = subprocess.run(command(workdir, *extra), capture_output=True, text=True, timeout=1800)
     scenario.tried += 1
@@ -142,10 +145,20 @@ def kill_at_random(
         else []
     )
     problems += check(workdir, kept)
+    _count_lost(scenario, workdir)
     if problems:
         scenario.problems += problems
     else:
         scenario.kept += 1
+
+
+def _count_lost(scenario: Scenario, workdir: Path) -> None:
+    from autocnn.core.study import load_study
+
+    records = load_study(STUDY, workdir=workdir).trials()
+    scenario.trials_lost += sum(
+        1 for record in records if "ended while this trial was running" in record.reason
+    )
 
 
 def children(pid: int) -> list[int]:
@@ -168,11 +181,13 @@ def kill_workers(scenario: Scenario, root: Path, *, kills: int, rng: random.Rand
         if process.poll() is not None or not workers:
             break
         os.kill(rng.choice(workers), signal.SIGKILL)
+        scenario.kills += 1
         kept.update(finished(snapshot(workdir)))
     _, stderr = process.communicate(timeout=1800)
     scenario.tried += 1
     problems = [f"the search exited {process.returncode}: {stderr[-300:]}"] if process.returncode else []
     problems += check(workdir, kept)
+    _count_lost(scenario, workdir)
     if problems:
         scenario.problems += problems
     else:
@@ -216,9 +231,9 @@ def main() -> int:
         "finished before a fault is there with the same result, no trial number is doubled, no lost "
         "trial is retried twice, none is left running, and the final model scores what the study says.",
         "",
-        "| fault | runs | kept |",
-        "|---|---:|---:|",
-        *(f"| {scenario.name} | {scenario.tried} | {scenario.kept} |" for scenario in scenarios),
+        "| fault | runs | kills | trials lost and retried | runs kept |",
+        "|---|---:|---:|---:|---:|",
+        *(f"| {s.name} | {s.tried} | {s.kills} | {s.trials_lost} | {s.kept} |" for s in scenarios),
         "",
         f"{time.monotonic() - started:.0f} s in all.",
     ]

@@ -166,3 +166,11 @@ def test_planned_space_render_without_results_says_what_to_run(tmp_path):
     result = run_benchmark("planned_space.py", "--render", out=tmp_path, returncode=1)
     assert "no results with --scale 1.0" in result.stderr and "run the contenders first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_bad_inputs(tmp_path):
+    run_benchmark("bad_inputs.py", "--spaces", "24", "--datasets", "8", out=tmp_path)
+    cases = json.loads((tmp_path / "bad_inputs.json").read_text())["cases"]
+    assert len(cases) == 32 and {case["outcome"] for case in cases} <= {"loaded", "refused clearly"}
+    table = (tmp_path / "bad_inputs.md").read_text()
+    assert "| **all** | **32** |" in table and "| wrong type | 2 |" in table

@@ -274,3 +274,36 @@ def test_out_of_memory_is_retried_once_at_half_the_batch_when_the_space_allows_i
         assert record.status == "failed" and record.reason.startswith(
             "ResourceExhaustedError: OOM when allocating"
         )
+
+
+CONSTRAINED_SPACE = """
+name: constrained
+model:
+  blocks: {count: 1, filters: [4, 64], pooling: none}
+  head: {pooling: flatten, dense_layers: 0}
+training: {batch_size: 128, epochs: 1}
+search: {algorithm: random, pruner: none, constraints: {max_params: 10000, max_flops: 100000000}}
+seeds:
+  - name: too_big
+    model: {blocks: [{filters: 64, pooling: none}]}
+"""
+
+
+def test_constraints_reject_networks_over_the_limit_before_training(write_space, workdir, monkeypatch):
+    trained_widths: list[int] = []
+    real_fit = autocnn.training.fit_config
+
+    def recording_fit(config, *args, **kwargs):
+        trained_widths.append(config.model.blocks[0].filters)
+        return real_fit(config, *args, **kwargs)
+
+    monkeypatch.setattr(autocnn.training, "fit_config", recording_fit)
+    study = search(
+        write_space(CONSTRAINED_SPACE), dataset="digits", workdir=workdir, max_trials=2, retrain=False
+    )
+    records = study.trials()
+    # 64 filters of 3x3 on 8x8x1, flattened into 10 classes: 640 + 40,970 parameters
+    assert records[0].seed_name == "too_big" and records[0].status == "rejected"
+    assert records[0].reason == "41,610 parameters exceed the limit of 10,000"
+    assert set(trained_widths) == {4} and sum(r.status == "complete" for r in records) == 2
+    assert all(r.status == "rejected" for r in records if r.config.model.blocks[0].filters == 64)

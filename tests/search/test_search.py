@@ -307,3 +307,46 @@ def test_constraints_reject_networks_over_the_limit_before_training(write_space,
     assert records[0].reason == "41,610 parameters exceed the limit of 10,000"
     assert set(trained_widths) == {4} and sum(r.status == "complete" for r in records) == 2
     assert all(r.status == "rejected" for r in records if r.config.model.blocks[0].filters == 64)
+
+
+PARETO_SPACE = """
+name: pareto
+model:
+  blocks: {count: 1, filters: [2, 4, 8, 16], pooling: [max, none]}
+  head: {dense_layers: 0}
+training: {learning_rate: [0.003, 0.01], batch_size: 128, epochs: 2}
+search:
+  algorithm: nsga2
+  pruner: none
+  objective: [{metric: val_accuracy, direction: maximize}, {metric: params, direction: minimize}]
+"""
+
+
+def test_a_two_objective_nsga2_search_reports_its_pareto_front_and_retrains_a_member(write_space, workdir):
+    from autocnn.core.study import pareto_ranks
+
+    study = search(write_space(PARETO_SPACE), dataset="digits", workdir=workdir, max_trials=6)
+    completed = [r for r in study.trials() if r.status == "complete"]
+    assert len(completed) == 6 and all(len(r.values) == 2 for r in completed)
+    # the front computed here from the raw values: no trial better in both objectives
+    front = {
+        r.number
+        for r, rank in zip(
+            completed, pareto_ranks([(-r.values[0], r.values[1]) for r in completed]), strict=True
+        )
+        if rank == 0
+    }
+    assert not any(
+        other.values[0] >= r.values[0] and other.values[1] <= r.values[1] and other.values != r.values
+        for r in completed
+        if r.number in front
+        for other in completed
+    )
+    assert study.final is not None and study.final.trial_number in front
+    markdown = (study.report().parent / "report.md").read_text()
+    assert f"It is one of {len(front)} trials on the Pareto front" in markdown
+    ranking = markdown.split("## Ranking", 1)[1].split("\n\n", 2)[1].splitlines()
+    header = [cell.strip() for cell in ranking[0].strip("|").split("|")]
+    cells = [[cell.strip().strip("*") for cell in row.strip("|").split(" | ")] for row in ranking[2:]]
+    marked = {int(row[header.index("trial")]) for row in cells if row[header.index("Pareto front")] == "yes"}
+    assert marked == front

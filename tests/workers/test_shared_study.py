@@ -64,6 +64,22 @@ def test_recycling_a_worker_after_its_quota(write_space, workdir):
     assert len(load_study(study.name, workdir=workdir).trials()) == 3
 
 
+@pytest.mark.parametrize("limit", ["recycle_after", "max_rss_mb"])
+def test_the_supervisor_restarts_workers_past_their_quota_or_memory_limit(write_space, workdir, limit):
+    # 1 trial, or 1 MB (any process is past it once it has trained), per worker process
+    study = search(
+        write_space(WORKER_SPACE), dataset="digits", workdir=workdir, max_trials=4, workers=2, retrain=False,
+        **{limit: 1},
+    )  # fmt: skip
+    records = study.trials()
+    assert sum(r.status == "complete" for r in records) >= 4 and not [
+        r for r in records if r.status == "running"
+    ]
+    processes = {r.worker for r in records}
+    assert len(processes) >= 3  # 2 workers to start, and at least one restarted in its place
+    assert all(r.retry_of is None for r in records)  # a recycled worker loses no trial
+
+
 def _worker(postgres_url, workdir, max_trials):
     env = {**os.environ, "AUTOCNN_HEARTBEAT_INTERVAL": "1", "AUTOCNN_HEARTBEAT_GRACE": "4"}
     return subprocess.Popen(

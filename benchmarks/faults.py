@@ -12,6 +12,8 @@ the study says. It prints, per fault, the runs tried and the runs that ended wit
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import random
 import signal
@@ -175,12 +177,16 @@ def kill_workers(scenario: Scenario, root: Path, *, kills: int, rng: random.Rand
         command(workdir, "--workers", "2"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     kept: dict[int, tuple[str, tuple[float, ...] | None]] = {}
-    for _ in range(kills):
+    done = 0
+    while done < kills:
         time.sleep(rng.uniform(3.0, 10.0))
-        workers = children(process.pid)
-        if process.poll() is not None or not workers:
+        if process.poll() is not None:
             break
+        workers = children(process.pid)
+        if not workers:  # still starting: no worker to kill yet
+            continue
         os.kill(rng.choice(workers), signal.SIGKILL)
+        done += 1
         scenario.kills += 1
         kept.update(finished(snapshot(workdir)))
     _, stderr = process.communicate(timeout=1800)
@@ -194,7 +200,10 @@ def kill_workers(scenario: Scenario, root: Path, *, kills: int, rng: random.Rand
         scenario.kept += 1
 
 
-def run(*, kills: int, rounds: int, seed: int) -> list[Scenario]:
+SCENARIO_NAMES = ("search", "workers", "one-worker")
+
+
+def run(*, kills: int, rounds: int, seed: int, only: tuple[str, ...] = SCENARIO_NAMES) -> list[Scenario]:
     rng = random.Random(seed)
     scenarios = [
         Scenario(f"kill -9 of a search, {kills} times, then the same command"),
@@ -206,8 +215,9 @@ def run(*, kills: int, rounds: int, seed: int) -> list[Scenario]:
         lambda root: kill_at_random(scenarios[1], root, kills=kills, rng=rng, extra=("--workers", "2")),
         lambda root: kill_workers(scenarios[2], root, kills=kills, rng=rng),
     ]
+    chosen = [index for index, name in enumerate(SCENARIO_NAMES) if name in only]
     for _ in range(rounds):
-        for runner in runners:
+        for runner in (runners[index] for index in chosen):
             with tempfile.TemporaryDirectory() as folder:
                 root = Path(folder)
                 (root / "space.yaml").write_text(SPACE)
@@ -220,10 +230,19 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=10, help="SIGKILLs per run before the final one")
     parser.add_argument("--rounds", type=int, default=1, help="runs per fault")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--only", nargs="+", choices=SCENARIO_NAMES, default=SCENARIO_NAMES,
+        help="run these faults; the others' results are kept from the earlier run",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     started = time.monotonic()
-    scenarios = run(kills=args.kills, rounds=args.rounds, seed=args.seed)
+    scenarios = run(kills=args.kills, rounds=args.rounds, seed=args.seed, only=tuple(args.only))
+    earlier = args.out / "faults.json"
+    if set(args.only) != set(SCENARIO_NAMES) and earlier.is_file():
+        for index, entry in enumerate(json.loads(earlier.read_text())["scenarios"]):
+            if SCENARIO_NAMES[index] not in args.only:
+                scenarios[index] = Scenario(**entry)
     markdown = [
         "# Faults, injected",
         "",
@@ -239,17 +258,7 @@ def main() -> int:
     ]
     for scenario in scenarios:
         markdown += [f"- {scenario.name}: {problem}" for problem in scenario.problems]
-    results = {
-        "scenarios": [
-            {
-                "name": scenario.name,
-                "tried": scenario.tried,
-                "kept": scenario.kept,
-                "problems": scenario.problems,
-            }
-            for scenario in scenarios
-        ]
-    }
+    results = {"scenarios": [dataclasses.asdict(scenario) for scenario in scenarios]}
     write_results("faults", results, markdown, out=args.out)
     return 0 if all(scenario.kept == scenario.tried for scenario in scenarios) else 1
 

@@ -415,4 +415,6 @@ def _run_workers(
         ),
         environment=environment,
         poll=poll,
+        # a killed worker's trial is failed and retried now, not when the study is next opened
+        on_crash=lambda: fail_dead_local_trials(study.optuna_study),
     )

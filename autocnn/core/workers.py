@@ -101,6 +101,7 @@ def supervise(
     *,
     environment: dict[str, str] | None = None,
     poll: Callable[[], None],
+    on_crash: Callable[[], None] = lambda: None,
     poll_interval: float = 1.0,
 ) -> dict[int, int]:
     """Run one process per slot until all end; restart recycled (exit 75) and crashed ones.
@@ -108,7 +109,8 @@ def supervise(
     A worker that exits with 0 is done. One that exits with code 75 asked to be recycled (it ran
     its trial quota or grew past its memory limit) and is started again; one killed or crashed is
     restarted up to 3 times. Each process gets this one's environment with ``environment`` added.
-    ``poll`` is called while waiting. Returns the last exit code per slot.
+    ``poll`` is called while waiting, ``on_crash`` after a process ends in any other way than
+    done or recycled (before it is restarted). Returns the last exit code per slot.
     """
     processes: dict[int, subprocess.Popen[bytes]] = {}
     restarts = dict.fromkeys((slot.index for slot in slots), 0)
@@ -132,6 +134,8 @@ def supervise(
                     continue
                 del processes[index]
                 codes[index] = code
+                if code not in (0, RECYCLE_EXIT_CODE):
+                    on_crash()
                 if code == RECYCLE_EXIT_CODE or (code not in (0, 2, 130) and restarts[index] < MAX_RESTARTS):
                     restarts[index] += code != RECYCLE_EXIT_CODE
                     start(by_index[index])

@@ -58,8 +58,15 @@ def test_supervisor_restarts_recycled_and_crashed_workers(tmp_path):
         )
         return [sys.executable, "-c", script, str(marker), str(slot.index)]
 
-    polls = []
-    codes = supervise([WorkerSlot(0, None)], command, poll=lambda: polls.append(1), poll_interval=0.05)
+    polls, crashes = [], []
+    codes = supervise(
+        [WorkerSlot(0, None)],
+        command,
+        poll=lambda: polls.append(1),
+        on_crash=lambda: crashes.append(marker.read_text()),
+        poll_interval=0.05,
+    )
     assert marker.read_text() == "000"  # recycled (75), then crashed (9) and restarted, then done (0)
     assert codes == {0: 0}
     assert polls
+    assert crashes == ["00"]  # told once, after the crash and before the restart, not for the recycle

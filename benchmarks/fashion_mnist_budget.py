@@ -242,8 +242,13 @@ def run_autokeras(data: Any, budget_s: float, workdir: str) -> dict[str, Any]:
         if "budget" not in str(error) and "consecutive" not in str(error):
             raise
     completed = [t for t in classifier.tuner.oracle.trials.values() if t.status == "COMPLETED"]
-    if not completed:
-        return {"curve": [], "trials": len(classifier.tuner.oracle.trials), "test_accuracy": None}
+    if not completed:  # its first trial ran past the budget
+        return {
+            "curve": [],
+            "trials": len(classifier.tuner.oracle.trials),
+            "test_accuracy": None,
+            "note": AUTOKERAS_PATCH + " No trial finished within the budget.",
+        }
     model = classifier.tuner.get_best_models(1)[0]
     predicted = np.argmax(model.predict(data.x_test, verbose=0), axis=-1)
     keras.backend.clear_session()

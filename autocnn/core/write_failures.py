@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,9 +36,17 @@ def write_failure(error: BaseException, *, storage_url: str | None = None) -> Wr
             return _failed(where, cause.errno, detail=cause.strerror or str(cause))
         if isinstance(cause, sqlite3.Error):
             for message, number in _BY_SQLITE_MESSAGE.items():
-                if message in str(cause):
+                if message in str(cause) and _folder_refuses_writes(storage_url, number):
                     return _failed(_storage_place(storage_url), number, detail=message)
     return None
+
+
+def _folder_refuses_writes(storage_url: str | None, number: int) -> bool:
+    """Whether SQLite's "unable to open" means a folder it may not write (not a missing folder)."""
+    if number != errno.EACCES:
+        return True
+    database = None if storage_url is None else sqlite_path(storage_url)
+    return database is not None and database.parent.is_dir() and not os.access(database.parent, os.W_OK)
 
 
 def _storage_place(storage_url: str | None) -> str:

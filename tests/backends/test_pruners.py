@@ -30,7 +30,10 @@ def curve_value(kind: str, epoch: int) -> float:
 def run_curves(backend_name: str, pruner: str, tmp_path) -> list[tuple[str, int]]:
     """Drive the backend through PLAN without training; return (kind, epochs run) per trial."""
     backend = make_backend(backend_name, PRUNER_SPACE, algorithm="random", pruner=pruner, seed=0)
-    study = optuna.create_study(direction="maximize", sampler=backend.sampler(), pruner=backend.pruner())
+    # a fixed name: Optuna's Hyperband assigns brackets by a hash of the study name and trial number
+    study = optuna.create_study(
+        study_name="pruners", direction="maximize", sampler=backend.sampler(), pruner=backend.pruner()
+    )
     backend.bind(study, directory=tmp_path)
     backend.prepare(study, new=True)
     outcomes = []
@@ -67,7 +70,9 @@ def test_the_pruner_stops_trailing_trials_early_and_lets_leading_ones_finish(bac
     outcomes = run_curves(backend_name, pruner, tmp_path)
     trailing = [epochs for kind, epochs in outcomes if kind == "trailing"]
     leading = [epochs for kind, epochs in outcomes if kind == "leading"]
-    assert sum(epochs < EPOCHS for epochs in trailing) >= len(trailing) // 2, outcomes
+    # Hyperband puts about a third of the trials in a bracket that runs them to the end, by design
+    share = 3 if pruner == "hyperband" else 2
+    assert sum(epochs < EPOCHS for epochs in trailing) >= len(trailing) // share, outcomes
     assert min(trailing) <= 3, outcomes
     assert sum(epochs == EPOCHS for epochs in leading) >= len(leading) - 2, outcomes
 

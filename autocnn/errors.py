@@ -11,6 +11,7 @@ __all__ = [
     "MissingExtraError",
     "SearchError",
     "SearchInterrupted",
+    "StorageUnavailableError",
     "StudyMismatchError",
     "WriteFailedError",
 ]
@@ -73,6 +74,12 @@ class WriteFailedError(AutoCNNError):
     """Results could not be written (disk full, read-only or forbidden); what was written is kept."""
 
     exit_code = 2
+
+
+class StorageUnavailableError(AutoCNNError):
+    """The study database stayed unreachable past the retry window; every finished trial is kept in it."""
+
+    exit_code = 69  # EX_UNAVAILABLE: a service is down; run the same command again later
 
 
 class SearchInterrupted(AutoCNNError):  # noqa: N818 (reads better than ...Error)

@@ -72,8 +72,12 @@ def mark_trial_lost(optuna_study: Any, trial: Any, *, reason: str) -> bool:
 
 def fail_stale_trials(optuna_study: Any) -> None:
     """Fail trials whose worker stopped sending heartbeats (killed, out of memory, lost), retrying each once."""
+    from autocnn.core.storage import heartbeat_settings
+    from autocnn.core.storage_outage import OUTAGES
+
     storage = study_storage(optuna_study)
-    if not heartbeat_enabled(storage):
+    if not heartbeat_enabled(storage) or OUTAGES.recovered_within(heartbeat_settings()[1]):
+        # heartbeats missed while the database was gone say nothing about their workers
         return
     for stale in stale_trial_ids(optuna_study):
         mark_trial_lost(

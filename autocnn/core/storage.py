@@ -84,12 +84,21 @@ def resolve_storage_url(storage: str | None, *, workdir: Path) -> str:
     )
 
 
+def heartbeat_settings() -> tuple[int, int]:
+    """Return (heartbeat interval, grace period) in seconds: AUTOCNN_HEARTBEAT_INTERVAL and _GRACE, or 10 and 40."""
+    return (
+        int(os.environ.get("AUTOCNN_HEARTBEAT_INTERVAL", HEARTBEAT_INTERVAL_S)),
+        int(os.environ.get("AUTOCNN_HEARTBEAT_GRACE", HEARTBEAT_GRACE_S)),
+    )
+
+
 def open_storage(url: str, *, heartbeat: bool = True) -> Any:
     """Open an Optuna storage for ``url``; SQLite gets a long lock timeout and WAL for several workers.
 
     Database storages record a heartbeat for running trials (every AUTOCNN_HEARTBEAT_INTERVAL
     seconds, default 10); a trial silent for AUTOCNN_HEARTBEAT_GRACE seconds (default 40) is
-    failed (and retried once) by the next worker that asks for a trial.
+    failed (and retried once) by the next worker that asks for a trial. A database server's
+    storage waits out a lost connection (see :mod:`autocnn.core.storage_outage`).
     """
     import optuna
     from optuna.storages import JournalStorage, RDBStorage
@@ -100,19 +109,19 @@ def open_storage(url: str, *, heartbeat: bool = True) -> Any:
 
     if url.startswith("journal:///"):
         return JournalStorage(JournalFileBackend(url[len("journal:///") - 1 :]))
-    engine_kwargs: dict[str, Any] = {}
+    storage_class: Any = RDBStorage
     if url.startswith("sqlite:"):
-        engine_kwargs = {"connect_args": {"timeout": 120}}
+        engine_kwargs: dict[str, Any] = {"connect_args": {"timeout": 120}}
+    else:  # a database server: its restart or failover is waited out, not fatal
+        from autocnn.core.storage_outage import RetryingRDBStorage
+
+        storage_class, engine_kwargs = RetryingRDBStorage, {"pool_pre_ping": True}
+    interval, grace = heartbeat_settings()
     heartbeat_kwargs: dict[str, Any] = (
-        {
-            "heartbeat_interval": int(os.environ.get("AUTOCNN_HEARTBEAT_INTERVAL", HEARTBEAT_INTERVAL_S)),
-            "grace_period": int(os.environ.get("AUTOCNN_HEARTBEAT_GRACE", HEARTBEAT_GRACE_S)),
-        }
-        if heartbeat
-        else {}
+        {"heartbeat_interval": interval, "grace_period": grace} if heartbeat else {}
     )
     try:
-        storage = _create_rdb_storage(RDBStorage, url, engine_kwargs=engine_kwargs, **heartbeat_kwargs)
+        storage = _create_rdb_storage(storage_class, url, engine_kwargs=engine_kwargs, **heartbeat_kwargs)
     except (ImportError, ModuleNotFoundError) as error:
         raise ConfigError(
             f"cannot open storage {mask_secrets(url)}: a database driver is missing ({error}); "

@@ -140,7 +140,7 @@ def supervise(
                     restarts[index] += code != RECYCLE_EXIT_CODE
                     start(by_index[index])
         poll()
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, or this process could not go on: its workers stop with it
         for process in processes.values():
             process.send_signal(2)
         for process in processes.values():

@@ -17,8 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autocnn._system import process_alive, worker_id
-from autocnn.core.storage import mask_secrets
+from autocnn._system import file_lock, process_alive, worker_id
+from autocnn.core.storage import mask_secrets, sqlite_path
 from autocnn.tracking import _payload as payload
 from autocnn.tracking._base import Tracker
 from autocnn.tracking._resolve import default_artifact_root, is_server_uri
@@ -215,7 +215,13 @@ class MLflowTracker(Tracker):
         if is_server_uri(self.tracking_uri) and self.tracking_uri.startswith("http"):
             _check_server(self.tracking_uri)
         if self._client is None:
-            self._client = MlflowClient(tracking_uri=self.tracking_uri)
+            store = sqlite_path(self.tracking_uri)
+            if store is None:
+                self._client = MlflowClient(tracking_uri=self.tracking_uri)
+            else:  # workers starting at once would each create and migrate a new store
+                store.parent.mkdir(parents=True, exist_ok=True)
+                with file_lock(store.with_name(f"{store.name}.lock")):
+                    self._client = MlflowClient(tracking_uri=self.tracking_uri)
         self._study = info.study_name
         name = self.experiment or info.study_name
         root = self.artifact_root or default_artifact_root(self.tracking_uri, workdir=info.workdir)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from autocnn._console import Column, fitting_table, format_size, space_rows
+from autocnn._files import write_text_atomically
 from autocnn._quiet import quiet_library_logs
 from autocnn._version import __version__
 from autocnn.core.write_failures import write_failure
@@ -159,8 +160,7 @@ def spaces_plan(
     if out_path is None:
         print(plan.yaml, end="")
         return
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(plan.yaml, encoding="utf-8")
+    write_text_atomically(out_path, plan.yaml)
     out.print(
         f"{plan.summary}\nwrote {out_path}; run it with: autocnn search --dataset {dataset} --space {out_path}"
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 import math
-import os
 import statistics
+import sys
 import threading
 import time
 from collections import Counter
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from autocnn._files import replacing
 from autocnn._format import format_number_of, format_seconds
 from autocnn._system import rss_mb, worker_id
 from autocnn.backends import Backend, Proposal
@@ -377,10 +378,8 @@ class TrialLoop:
         if not ranked or ranked[0].number != number:
             return
         path = self.study.trial_model_path(number)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp.keras")
-        model.save(temporary)
-        os.replace(temporary, path)
+        with replacing(path) as temporary:
+            model.save(temporary)
         keep = {self.study.trial_model_path(record.number) for record in ranked[:KEPT_TRIAL_MODELS]}
         for other in path.parent.glob("trial_*.keras"):
             if other not in keep:
@@ -399,22 +398,32 @@ class TrialLoop:
     ) -> None:
         import optuna
 
-        trial.set_user_attr(STATUS_ATTR, status.value)
-        if reason:
-            trial.set_user_attr(REASON_ATTR, reason)
-        if metrics:
-            trial.set_user_attr(METRICS_ATTR, {key: _finite_or_none(value) for key, value in metrics.items()})
-        if curve:
-            trial.set_user_attr(CURVE_ATTR, [record.to_dict() for record in curve])
-        if status is TrialStatus.COMPLETE:
-            self.optuna_study.tell(trial, list(values or ()))
-        elif status in (TrialStatus.PRUNED, TrialStatus.REJECTED):
-            # TPE ignores failed trials but ranks pruned ones without a value last, so a rejected
-            # configuration steers it away instead of being proposed again and again.
-            self.optuna_study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        try:
+            trial.set_user_attr(STATUS_ATTR, status.value)
+            if reason:
+                trial.set_user_attr(REASON_ATTR, reason)
+            if metrics:
+                trial.set_user_attr(
+                    METRICS_ATTR, {key: _finite_or_none(value) for key, value in metrics.items()}
+                )
+            if curve:
+                trial.set_user_attr(CURVE_ATTR, [record.to_dict() for record in curve])
+            if status is TrialStatus.COMPLETE:
+                self.optuna_study.tell(trial, list(values or ()))
+            elif status in (TrialStatus.PRUNED, TrialStatus.REJECTED):
+                # TPE ignores failed trials but ranks pruned ones without a value last, so a rejected
+                # configuration steers it away instead of being proposed again and again.
+                self.optuna_study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            else:
+                self.optuna_study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            print(
+                f"warning: trial {trial.number} was failed by another worker while it ran here (its "
+                "heartbeats did not reach the study database); its retry runs it again",
+                file=sys.stderr,
+            )
         else:
-            self.optuna_study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        self.backend.finish(trial, status=status, values=values, weights_path=None)
+            self.backend.finish(trial, status=status, values=values, weights_path=None)
         record = record_from_trial(study_storage(self.optuna_study).get_trial(trial_id(trial)))
         for callback in self.callbacks:
             callback.on_trial_end(record, model=model)

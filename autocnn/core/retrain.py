@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autocnn._files import replacing
 from autocnn.core.callbacks import SearchCallback
 from autocnn.core.fidelity import (
     planned_retrain_epochs,
@@ -82,7 +83,8 @@ def retrain_best(
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / "best_model.keras"
     config_path = directory / "best_config.json"
-    kept.model.save(model_path)
+    with replacing(model_path) as temporary:  # the study's last final model stays whole until this one is
+        kept.model.save(temporary)
     write_json(config_path, kept.config.to_dict())
     final = FinalResult(
         trial_number=best.number,

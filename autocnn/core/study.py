@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from autocnn._files import write_text_atomically
 from autocnn.config import TrialConfig
 from autocnn.core.final_model import FinalSource
 from autocnn.core.metadata import RunRecord, StudyInfo, read_info, read_runs
@@ -332,5 +333,4 @@ def load_study(name: str, *, storage: str | None = None, workdir: str | Path = D
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as indented JSON, creating the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    write_text_atomically(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")

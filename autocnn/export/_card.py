@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autocnn._files import write_text_atomically
 from autocnn._system import package_versions
 from autocnn._version import __version__
 from autocnn.errors import ConfigError
@@ -173,8 +173,8 @@ def write_card(directory: Path, data: dict[str, Any]) -> tuple[Path, Path, bool]
         else:
             replaced = True
     directory.mkdir(parents=True, exist_ok=True)
-    _write_atomically(json_path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
-    _write_atomically(markdown_path, render_markdown(data))
+    write_text_atomically(json_path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    write_text_atomically(markdown_path, render_markdown(data))
     return markdown_path, json_path, replaced
 
 
@@ -359,12 +359,6 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def _sentence(text: str) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from autocnn._files import temporary_beside
 from autocnn.errors import ConfigError, ExportError
 from autocnn.export._card import build_card, card_class_names, format_bytes, write_card
 from autocnn.export._formats import (
@@ -26,7 +27,6 @@ from autocnn.export._formats import (
     extra_versions,
     float32_copy,
     resolve_output,
-    temporary_path,
     write_export,
 )
 from autocnn.export._quantize import QuantizationReport, int8_converter_options, quantization_report
@@ -187,7 +187,7 @@ def export_model(
     check_requirements(format)
     target = resolve_output(Path(out), format)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_path(target)
+    temporary = temporary_beside(target)
     _remove(temporary)
     reference = np.asarray(model.predict(images, batch_size=256, verbose=0), dtype=np.float32)
     notes: list[str] = []

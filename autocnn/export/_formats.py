@@ -137,11 +137,6 @@ def float32_copy(model: keras.Model) -> keras.Model:
     return copy
 
 
-def temporary_path(target: Path) -> Path:
-    """Return a hidden path beside ``target`` to write to before the export is verified."""
-    return target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")
-
-
 def write_export(
     model: keras.Model, path: Path, *, format: ExportFormat, converter_options: dict[str, Any] | None = None
 ) -> None:

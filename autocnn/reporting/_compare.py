@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autocnn._files import write_text_atomically
 from autocnn._format import format_metric, format_seconds, metric_label
 from autocnn.core.records import TrialStatus
 from autocnn.reporting._document import (
@@ -70,9 +71,9 @@ def compare_studies(studies: list[Study], *, out: str | Path) -> Path:
         subtitle=f"{len(all_facts)} studies · generated {time.strftime('%Y-%m-%d %H:%M %Z')}",
         sections=(Section("Side by side", "side-by-side", tuple(blocks)),),
     )
-    (directory / "report.md").write_text(render_markdown(document), encoding="utf-8")
+    write_text_atomically(directory / "report.md", render_markdown(document))
     index = directory / "index.html"
-    index.write_text(render_html(document, directory=directory), encoding="utf-8")
+    write_text_atomically(index, render_html(document, directory=directory))
     return index
 
 

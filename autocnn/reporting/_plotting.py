@@ -11,6 +11,8 @@ import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from autocnn._files import replacing
+
 DPI = 130
 WINNER_COLOR = "#d62728"
 MAIN_COLOR = "#1f77b4"
@@ -52,8 +54,8 @@ def new_figure(width: float, height: float) -> Figure:
 
 def save(figure: Figure, path: Path) -> Path:
     """Write ``figure`` as a PNG without the software metadata; return ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, metadata={"Software": None})
+    with replacing(path) as temporary:
+        figure.savefig(temporary, dpi=DPI, metadata={"Software": None})
     figure.clear()
     return path
 

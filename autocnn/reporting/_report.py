@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autocnn._files import write_text_atomically
 from autocnn._format import format_metric, format_number_of, format_seconds, metric_label
 from autocnn._version import __version__
 from autocnn.core.records import TrialStatus
@@ -90,9 +91,9 @@ def write_report(
         subtitle=_subtitle(facts),
         sections=tuple(sections),
     )
-    (directory / "report.md").write_text(render_markdown(document), encoding="utf-8")
+    write_text_atomically(directory / "report.md", render_markdown(document))
     index = directory / "index.html"
-    index.write_text(render_html(document, directory=directory), encoding="utf-8")
+    write_text_atomically(index, render_html(document, directory=directory))
     return index
 
 
@@ -109,10 +110,7 @@ def _subtitle(facts: StudyFacts) -> str:
 
 def _write_leaderboard(study: Study, path: Path) -> None:
     frame = study.leaderboard()
-    if frame.empty:
-        path.write_text("rank,trial,state\n", encoding="utf-8")
-    else:
-        frame.to_csv(path, index=False)
+    write_text_atomically(path, "rank,trial,state\n" if frame.empty else frame.to_csv(index=False))
 
 
 def _sections(

@@ -1,0 +1,37 @@
+"""Files written whole or not at all: a reader, or a process killed mid-write, never sees half a file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def temporary_beside(path: Path) -> Path:
+    """Return a hidden path beside ``path``, with its suffix (Keras checks it), to write before renaming.
+
+    Example:
+        >>> temporary_beside(Path("/runs/best_model.keras")).name.endswith(".tmp.keras")
+        True
+
+    """
+    return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces ``path`` in one step, else it is removed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temporary_beside(path)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all, creating the folder."""
+    with replacing(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import re
 import socket
 import sys
@@ -11,7 +12,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +38,13 @@ MAX_PARAMS_PER_BATCH = 100
 MAX_TAGS_PER_BATCH = 100
 MODEL_NAME = "model"
 SERVER_CHECK_TIMEOUT_S = 5.0
+#: MLflow's HTTP retries for a tracking server, unless the user set them: its own defaults (7
+#: retries, doubling from 2 s) stall a search for minutes at each call after the server died.
+BRIEF_HTTP_RETRIES = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 
 
@@ -470,7 +479,8 @@ class MLflowTracker(Tracker):
             return
         started = time.perf_counter()
         try:
-            action()
+            with _brief_http_retries(enabled=is_server_uri(self.tracking_uri)):
+                action()
         except Exception as error:
             text = mask_secrets(f"{type(error).__name__}: {error}").strip().splitlines()
             reason = text[0] if text else type(error).__name__
@@ -567,6 +577,18 @@ def _pip_requirements() -> list[str]:
         except metadata.PackageNotFoundError:
             requirements.append(package)
     return requirements
+
+
+@contextmanager
+def _brief_http_retries(*, enabled: bool) -> Iterator[None]:
+    """Set :data:`BRIEF_HTTP_RETRIES` that the environment does not set, for the time of one tracker call."""
+    added = {name: value for name, value in BRIEF_HTTP_RETRIES.items() if enabled and name not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def _check_server(uri: str) -> None:

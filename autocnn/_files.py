@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from autocnn._system import process_alive
 
 
 def temporary_beside(path: Path) -> Path:
@@ -19,10 +23,29 @@ def temporary_beside(path: Path) -> Path:
     return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
 
 
+def remove_leftovers(path: Path) -> None:
+    """Remove the temporary files or folders beside ``path`` that a killed process (kill -9) left behind."""
+    if not path.parent.is_dir():
+        return
+    pattern = re.compile(rf"\.{re.escape(path.stem)}\.(\d+)\.tmp{re.escape(path.suffix)}")
+    for sibling in path.parent.iterdir():
+        match = pattern.fullmatch(sibling.name)
+        if match is None or process_alive(int(match[1])):
+            continue
+        if sibling.is_dir():
+            shutil.rmtree(sibling, ignore_errors=True)
+        else:
+            sibling.unlink(missing_ok=True)
+
+
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it replaces ``path`` in one step, else it is removed."""
+    """Yield a temporary path to write; on success it replaces ``path`` in one step, else it is removed.
+
+    Temporaries that killed processes left beside ``path`` are removed first.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path)
     temporary = temporary_beside(path)
     try:
         yield temporary

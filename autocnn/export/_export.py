@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autocnn._files import temporary_beside
+from autocnn._files import remove_leftovers, temporary_beside
 from autocnn.errors import ConfigError, ExportError
 from autocnn.export._card import build_card, card_class_names, format_bytes, write_card
 from autocnn.export._formats import (
@@ -187,6 +187,7 @@ def export_model(
     check_requirements(format)
     target = resolve_output(Path(out), format)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(target)
     temporary = temporary_beside(target)
     _remove(temporary)
     reference = np.asarray(model.predict(images, batch_size=256, verbose=0), dtype=np.float32)

@@ -18,8 +18,8 @@ OUTAGE_RETRY_S = 120
 _FIRST_DELAY_S = 0.5
 _LONGEST_DELAY_S = 5.0
 
-#: Storage calls that reach the database; the others only read the storage's own settings.
-_DATABASE_CALLS = (
+#: Storage calls that reach the database.
+DATABASE_CALLS = (
     *sorted(BaseStorage.__abstractmethods__),
     "get_best_trial",
     "get_trial_id_from_study_id_trial_number",
@@ -27,8 +27,15 @@ _DATABASE_CALLS = (
     "get_trial_system_attrs",
     "get_trial_user_attrs",
     "record_heartbeat",
+    # private, but Optuna's cache in front of every RDBStorage calls them
+    "_create_new_trial",
+    "_get_best_trial_id",
     "_get_stale_trial_ids",
+    "_get_trials",
+    "_set_trial_param",
 )
+#: Calls that only read the storage's own settings.
+SETTINGS_CALLS = ("get_heartbeat_interval", "get_heartbeat_stale_trial_callback")
 
 Result = TypeVar("Result")
 
@@ -151,5 +158,5 @@ def _retrying(name: str) -> Callable[..., Any]:
     return call
 
 
-for _name in _DATABASE_CALLS:
+for _name in DATABASE_CALLS:
     setattr(RetryingRDBStorage, _name, _retrying(_name))

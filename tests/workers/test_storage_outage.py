@@ -80,3 +80,16 @@ def test_an_outage_past_the_window_is_one_error_naming_the_database_and_the_way_
     assert "Connection refused" in message and "run the same command again" in message
     assert flaky.calls >= 2
     assert not storage_outage.OUTAGES.recovered_within(60)
+
+
+def test_every_call_optunas_cache_makes_on_the_database_is_retried():
+    import inspect
+    import re
+
+    from optuna.storages import _cached_storage
+
+    called = set(re.findall(r"_backend\.(\w+)\(", inspect.getsource(_cached_storage)))
+    assert called, "Optuna's cached storage no longer calls a backend: read it again"
+    assert called - set(storage_outage.SETTINGS_CALLS) <= set(storage_outage.DATABASE_CALLS)
+    for name in storage_outage.DATABASE_CALLS:
+        assert getattr(RetryingRDBStorage, name) is not getattr(storage_outage.RDBStorage, name)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from autocnn._files import replacing
 from autocnn._format import format_number_of, format_seconds
-from autocnn._system import rss_mb, worker_id
+from autocnn._system import file_lock, rss_mb, worker_id
 from autocnn.backends import Backend, Proposal
 from autocnn.config import TrialConfig
 from autocnn.core.callbacks import SearchCallback
@@ -371,19 +371,22 @@ class TrialLoop:
     def _keep_if_best(self, number: int, model: Any) -> None:
         """Save a completed trial's model while it ranks first: the final model's fallback, never lost.
 
-        The files of trials that dropped out of the top ``KEPT_TRIAL_MODELS`` are removed.
+        The files of trials that dropped out of the top ``KEPT_TRIAL_MODELS`` are removed. Workers
+        on this machine take turns, each ranking anew, so none removes a model another just saved.
         """
-        self.view.refresh()
-        ranked = self.view.ranked()
-        if not ranked or ranked[0].number != number:
-            return
         path = self.study.trial_model_path(number)
-        with replacing(path) as temporary:
-            model.save(temporary)
-        keep = {self.study.trial_model_path(record.number) for record in ranked[:KEPT_TRIAL_MODELS]}
-        for other in path.parent.glob("trial_*.keras"):
-            if other not in keep:
-                other.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with file_lock(path.parent / ".models.lock"):
+            self.view.refresh()
+            ranked = self.view.ranked()
+            if not ranked or ranked[0].number != number:
+                return
+            with replacing(path) as temporary:
+                model.save(temporary)
+            keep = {self.study.trial_model_path(record.number) for record in ranked[:KEPT_TRIAL_MODELS]}
+            for other in path.parent.glob("trial_*.keras"):
+                if other not in keep:
+                    other.unlink(missing_ok=True)
 
     def _finish(
         self,

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from autocnn.core.study import load_study
 
 SLOW_SPACE = """
@@ -159,19 +161,20 @@ def test_unknown_dataset_is_exit_2(tiny_space, workdir):
     assert "'nonexistent_set' is neither a registered name" in result.stderr
 
 
-def test_ctrl_c_exits_130_and_keeps_finished_trials(tmp_path, workdir):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_exits_130_and_keeps_finished_trials(tmp_path, workdir, stop):
     space = tmp_path / "slow.yaml"
     space.write_text(SLOW_SPACE)
     process = start(autocnn("search", "--dataset", "digits", "--space", str(space), workdir=workdir))
     wait_for_trials(workdir, "slow_digits", 1, process=process)
     running = wait_for_running_trial(workdir, "slow_digits")
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     try:
         stdout, stderr = process.communicate(timeout=180)
     except subprocess.TimeoutExpired:
         process.kill()
         stdout, stderr = process.communicate()
-        message = f"no exit 3 minutes after SIGINT; stdout: {stdout[-2000:]} stderr: {stderr[-2000:]}"
+        message = f"no exit 3 minutes after {stop.name}; stdout: {stdout[-2000:]} stderr: {stderr[-2000:]}"
         raise AssertionError(message) from None
     assert process.returncode == 130, stderr
     assert "search interrupted" in stderr and "Traceback" not in stderr
@@ -180,6 +183,27 @@ def test_ctrl_c_exits_130_and_keeps_finished_trials(tmp_path, workdir):
     assert any(r.status == "complete" for r in records)
     assert records[-1].number == running and records[-1].status == "interrupted"
     assert not any(r.status == "running" for r in records)
+
+
+def test_ctrl_c_during_the_retrain_exits_130_and_keeps_the_trials(tmp_path, workdir):
+    space = tmp_path / "long_retrain.yaml"
+    space.write_text(SLOW_SPACE.replace("max_trials: 50", "max_trials: 1, retrain_epochs: 500"))
+    process = start(autocnn("search", "--dataset", "digits", "--space", str(space), workdir=workdir))
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("retraining trial #0"):
+            break
+    else:
+        raise AssertionError(f"no retrain started: {process.communicate()[1][-2000:]}")
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 130, stderr
+    assert "search interrupted" in stderr and "Traceback" not in stderr
+    study = load_study("slow_digits", workdir=workdir)
+    assert [record.status for record in study.trials()] == ["complete"]
+    assert study.final is None  # a retrain cut short is not shipped as the final model
+    assert not (workdir / "slow_digits" / "best_model.keras").exists()
 
 
 def test_kill_9_loses_only_the_running_trial_and_resume_continues(tmp_path, workdir):

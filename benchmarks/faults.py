@@ -1,12 +1,15 @@
-"""Faults injected for real: kill -9 at random moments, killed workers, a full disk, damaged files.
+"""Faults injected for real: kill -9 at random moments and in each phase, killed workers, a database restart.
 
 Each scenario runs ``autocnn search`` (a small space on digits) as a user would, injects the
-fault, then runs the same command to completion, and checks that every trial finished before a
+fault (kill -9 at a random moment, during the retrain, during the report, of ``autocnn export``,
+of random workers, and a PostgreSQL server restart under three workers), then runs the same
+command to completion, and checks that every trial finished before a
 fault is still there with the same result, that no trial number appears twice and no lost trial
 is retried twice, that no trial is left running, and that the final model loads and scores what
 the study says. It prints, per fault, the runs tried and the runs that ended with all of that.
 
     python benchmarks/faults.py --kills 10
+    python benchmarks/faults.py --kills 3 --only retrain report export   # the others kept from before
 """
 
 from __future__ import annotations
@@ -21,14 +24,16 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import OUT, write_results
+from benchmarks._postgres import PostgresServer, server_binaries, throwaway_postgres
 
 SPACE = """
 name: faults
@@ -46,34 +51,42 @@ class Scenario:
     """One fault: how many runs were tried and how many kept everything."""
 
     name: str
+    key: str = ""
     tried: int = 0
     kept: int = 0
     kills: int = 0
     trials_lost: int = 0  # trials running when killed, each failed and retried once on resume
+    restarts: int = 0  # database server restarts
     problems: list[str] = field(default_factory=list)
 
 
-def command(workdir: Path, *extra: str) -> list[str]:
+def command(workdir: Path, *extra: str, progress: bool = False) -> list[str]:
+    """Return the ``autocnn search`` command of every run (quiet unless ``progress``)."""
     return [
         sys.executable, "-m", "autocnn", "search", "--dataset", "digits", "--space", str(workdir.parent / "space.yaml"),
-        "--workdir", str(workdir), "--no-tracking", "-q", *extra,
+        "--workdir", str(workdir), "--no-tracking", *(() if progress else ("-q",)), *extra,
     ]  # fmt: skip
 
 
-def snapshot(workdir: Path) -> dict[int, tuple[str, tuple[float, ...] | None]]:
+def snapshot(workdir: Path, *, storage: str | None = None) -> dict[int, tuple[str, tuple[float, ...] | None]]:
     """Return trial number -> (status, values) of the study, or {} before it exists."""
     from autocnn.core.study import load_study
 
-    if not (workdir / "studies.db").exists():
+    if storage is None and not (workdir / "studies.db").exists():
         return {}
     try:
-        records = load_study(STUDY, workdir=workdir).trials()
+        records = load_study(STUDY, workdir=workdir, storage=storage).trials()
     except Exception:
         return {}
     return {record.number: (str(record.status), record.values) for record in records}
 
 
-def check(workdir: Path, finished_before: dict[int, tuple[str, tuple[float, ...] | None]]) -> list[str]:
+def check(
+    workdir: Path,
+    finished_before: dict[int, tuple[str, tuple[float, ...] | None]],
+    *,
+    storage: str | None = None,
+) -> list[str]:
     """Return what is wrong with the study after the faults and the final run (nothing: all kept)."""
     import numpy as np
 
@@ -82,10 +95,11 @@ def check(workdir: Path, finished_before: dict[int, tuple[str, tuple[float, ...]
     from autocnn.export import load_model_safely
 
     problems = []
-    with sqlite3.connect(workdir / "studies.db") as database:
-        if database.execute("PRAGMA integrity_check").fetchone() != ("ok",):
-            problems.append("the study database is damaged")
-    study = load_study(STUDY, workdir=workdir)
+    if storage is None:
+        with sqlite3.connect(workdir / "studies.db") as database:
+            if database.execute("PRAGMA integrity_check").fetchone() != ("ok",):
+                problems.append("the study database is damaged")
+    study = load_study(STUDY, workdir=workdir, storage=storage)
     records = study.trials()
     by_number = {record.number: record for record in records}
     if len(by_number) != len(records):
@@ -140,24 +154,34 @@ def kill_at_random(
         scenario.kills += 1
         kept.update(finished(snapshot(workdir)))
     completed = subprocess.run(command(workdir, *extra), capture_output=True, text=True, timeout=1800)
+    judge(scenario, workdir, kept, exit_code=completed.returncode, stderr=completed.stderr)
+
+
+def judge(
+    scenario: Scenario,
+    workdir: Path,
+    kept: dict[int, tuple[str, tuple[float, ...] | None]],
+    *,
+    exit_code: int,
+    stderr: str,
+    storage: str | None = None,
+    more_problems: Sequence[str] = (),
+) -> None:
+    """Count one run of ``scenario``: kept when the last command succeeded and :func:`check` finds nothing."""
     scenario.tried += 1
-    problems = (
-        [f"the last run exited {completed.returncode}: {completed.stderr[-300:]}"]
-        if completed.returncode
-        else []
-    )
-    problems += check(workdir, kept)
-    _count_lost(scenario, workdir)
+    problems = [f"the last run exited {exit_code}: {stderr[-300:]}"] if exit_code else []
+    problems += [*check(workdir, kept, storage=storage), *more_problems]
+    _count_lost(scenario, workdir, storage=storage)
     if problems:
         scenario.problems += problems
     else:
         scenario.kept += 1
 
 
-def _count_lost(scenario: Scenario, workdir: Path) -> None:
+def _count_lost(scenario: Scenario, workdir: Path, *, storage: str | None = None) -> None:
     from autocnn.core.study import load_study
 
-    records = load_study(STUDY, workdir=workdir).trials()
+    records = load_study(STUDY, workdir=workdir, storage=storage).trials()
     scenario.trials_lost += sum(
         1 for record in records if "ended while this trial was running" in record.reason
     )
@@ -170,11 +194,25 @@ def children(pid: int) -> list[int]:
     return [entry.pid for entry in processes() if entry.parent == pid and entry.state != "Z"]
 
 
-def kill_workers(scenario: Scenario, root: Path, *, kills: int, rng: random.Random) -> None:
-    """SIGKILL a random worker of a running ``--workers 2`` search, ``kills`` times; it must finish on its own."""
+def kill_workers(
+    scenario: Scenario,
+    root: Path,
+    *,
+    kills: int,
+    rng: random.Random,
+    workers: int = 2,
+    server: PostgresServer | None = None,
+) -> None:
+    """SIGKILL a random worker of a running ``--workers N`` search, ``kills`` times; it must finish on its own.
+
+    With a PostgreSQL ``server``, the study lives there, and the server is also stopped for 10 s
+    and started again halfway through the kills.
+    """
     workdir = root / "runs"
+    storage = None if server is None else server.url
+    extra = ("--workers", str(workers), *(() if storage is None else ("--storage", storage)))
     process = subprocess.Popen(
-        command(workdir, "--workers", "2"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command(workdir, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     kept: dict[int, tuple[str, tuple[float, ...] | None]] = {}
     done = 0
@@ -182,47 +220,220 @@ def kill_workers(scenario: Scenario, root: Path, *, kills: int, rng: random.Rand
         time.sleep(rng.uniform(3.0, 10.0))
         if process.poll() is not None:
             break
-        workers = children(process.pid)
-        if not workers:  # still starting: no worker to kill yet
+        running = children(process.pid)
+        if not running:  # still starting: no worker to kill yet
             continue
-        os.kill(rng.choice(workers), signal.SIGKILL)
+        os.kill(rng.choice(running), signal.SIGKILL)
         done += 1
         scenario.kills += 1
-        kept.update(finished(snapshot(workdir)))
+        kept.update(finished(snapshot(workdir, storage=storage)))
+        if server is not None and done == max(1, kills // 2):
+            server.stop()
+            time.sleep(10)
+            server.start()
+            scenario.restarts += 1
     _, stderr = process.communicate(timeout=1800)
-    scenario.tried += 1
-    problems = [f"the search exited {process.returncode}: {stderr[-300:]}"] if process.returncode else []
-    problems += check(workdir, kept)
-    _count_lost(scenario, workdir)
-    if problems:
-        scenario.problems += problems
-    else:
-        scenario.kept += 1
+    judge(scenario, workdir, kept, exit_code=process.returncode, stderr=stderr, storage=storage)
 
 
-SCENARIO_NAMES = ("search", "workers", "one-worker")
+def kill_in_phase(
+    scenario: Scenario,
+    root: Path,
+    *,
+    kills: int,
+    rng: random.Random,
+    first: tuple[str, ...],
+    marker: str,
+    within_s: float,
+) -> None:
+    """Run the search with ``first`` options, then ``kills`` times: rerun it, kill it ``within_s`` after ``marker``."""
+    workdir = root / "runs"
+    started = subprocess.run(command(workdir, *first), capture_output=True, text=True, timeout=1800)
+    if started.returncode:
+        scenario.problems.append(f"the first run exited {started.returncode}: {started.stderr[-300:]}")
+        return
+    kept = finished(snapshot(workdir))
+    for _ in range(kills):
+        if kill_after_line(command(workdir, progress=True), marker=marker, delay=rng.uniform(0.1, within_s)):
+            scenario.kills += 1
+    completed = subprocess.run(command(workdir), capture_output=True, text=True, timeout=1800)
+    judge(
+        scenario, workdir, kept, exit_code=completed.returncode, stderr=completed.stderr,
+        more_problems=report_problems(workdir),
+    )  # fmt: skip
 
 
-def run(*, kills: int, rounds: int, seed: int, only: tuple[str, ...] = SCENARIO_NAMES) -> list[Scenario]:
+def kill_after_line(arguments: list[str], *, marker: str, delay: float) -> bool:
+    """Start ``arguments``, SIGKILL its process group ``delay`` s after it prints ``marker``.
+
+    Returns whether the kill landed (the process was still running).
+    """
+    process = subprocess.Popen(
+        arguments, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True
+    )
+    assert process.stdout is not None
+    seen = threading.Event()
+
+    def watch() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:  # read to the end, so that the process never blocks on a full pipe
+            if marker in line:
+                seen.set()
+
+    reader = threading.Thread(target=watch, daemon=True)
+    reader.start()
+    while not seen.wait(0.1):
+        if process.poll() is not None:
+            return False
+    time.sleep(delay)
+    alive = process.poll() is None
+    if alive:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    reader.join(timeout=10)
+    return alive
+
+
+def report_problems(workdir: Path) -> list[str]:
+    """Return what is wrong with the study's report: a page cut short, or a leaderboard without every trial."""
+    from autocnn.core.study import load_study
+
+    study = load_study(STUDY, workdir=workdir)
+    folder = study.report_directory
+    index, leaderboard = folder / "index.html", folder / "leaderboard.csv"
+    if not index.is_file() or not index.read_text(encoding="utf-8").rstrip().endswith("</html>"):
+        return ["the report page is missing or cut short"]
+    rows = leaderboard.read_text(encoding="utf-8").strip().splitlines()[1:] if leaderboard.is_file() else []
+    if len(rows) != len(study.trials()):
+        return [f"the leaderboard lists {len(rows)} trials, not every trial"]
+    return []
+
+
+def kill_exports(scenario: Scenario, root: Path, *, kills: int, rng: random.Random) -> None:
+    """SIGKILL ``autocnn export`` at random moments; the file must be absent or whole each time, then export."""
+    workdir = root / "runs"
+    searched = subprocess.run(command(workdir, "--no-report"), capture_output=True, text=True, timeout=1800)
+    if searched.returncode:
+        scenario.problems.append(f"the search exited {searched.returncode}: {searched.stderr[-300:]}")
+        return
+    target = root / "dist" / "model.keras"
+    export = [
+        sys.executable, "-m", "autocnn", "export", "--study", STUDY, "--workdir", str(workdir),
+        "--format", "keras", "--out", str(target),
+    ]  # fmt: skip
+    problems: list[str] = []
+    for _ in range(kills):
+        process = subprocess.Popen(
+            export, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        time.sleep(rng.uniform(2.0, 14.0))
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            scenario.kills += 1
+        process.wait()
+        if target.exists() and not _predicts_like_the_final_model(workdir, target):
+            problems.append("a killed export left a damaged file")
+    completed = subprocess.run(export, capture_output=True, text=True, timeout=600)
+    if not _predicts_like_the_final_model(workdir, target):
+        problems.append("the last export does not predict what the final model predicts")
+    leftovers = [item.name for item in target.parent.iterdir() if ".tmp" in item.name]
+    if leftovers:
+        problems.append(f"temporary files left beside the export: {', '.join(leftovers)}")
+    judge(
+        scenario, workdir, {}, exit_code=completed.returncode, stderr=completed.stderr, more_problems=problems
+    )
+
+
+def _predicts_like_the_final_model(workdir: Path, path: Path) -> bool:
+    import numpy as np
+
+    from autocnn.core.study import load_study
+    from autocnn.data import load_dataset
+    from autocnn.export import load_model_safely
+
+    final = load_study(STUDY, workdir=workdir).final
+    try:
+        exported = load_model_safely(path)
+    except Exception:
+        return False
+    assert final is not None
+    images = load_dataset("digits").x_test[:64]
+    reference = load_model_safely(Path(final.model_path)).predict(images, verbose=0)
+    return bool(np.allclose(exported.predict(images, verbose=0), reference, atol=1e-5))
+
+
+SCENARIO_NAMES = ("search", "workers", "one-worker", "postgres", "retrain", "report", "export")
+
+
+def describe(key: str, kills: int) -> str:
+    """Return the table's words for scenario ``key``."""
+    return {
+        "search": f"kill -9 of a search, {kills} times, then the same command",
+        "workers": f"kill -9 of a 2-worker SQLite search (all its processes), {kills} times",
+        "one-worker": f"kill -9 of one random worker of a running 2-worker search, up to {kills} times",
+        "postgres": (
+            f"kill -9 of one random worker of a 3-worker search on PostgreSQL, up to {kills} times, "
+            "and the database server stopped for 10 s and started again"
+        ),
+        "retrain": f"kill -9 during the final retrain, {kills} times, then the same command",
+        "report": f"kill -9 while the report is written, {kills} times, then the same command",
+        "export": f"kill -9 of `autocnn export`, {kills} times, then the same command",
+    }[key]
+
+
+def run(*, kills: int, rounds: int, seed: int, only: tuple[str, ...] = SCENARIO_NAMES) -> dict[str, Scenario]:
+    """Run the ``only`` scenarios ``rounds`` times each; return them by key."""
     rng = random.Random(seed)
-    scenarios = [
-        Scenario(f"kill -9 of a search, {kills} times, then the same command"),
-        Scenario(f"kill -9 of a 2-worker SQLite search (all its processes), {kills} times"),
-        Scenario(f"kill -9 of one random worker of a running 2-worker search, up to {kills} times"),
-    ]
-    runners: list[Callable[[Path], None]] = [
-        lambda root: kill_at_random(scenarios[0], root, kills=kills, rng=rng),
-        lambda root: kill_at_random(scenarios[1], root, kills=kills, rng=rng, extra=("--workers", "2")),
-        lambda root: kill_workers(scenarios[2], root, kills=kills, rng=rng),
-    ]
-    chosen = [index for index, name in enumerate(SCENARIO_NAMES) if name in only]
+    scenarios = {key: Scenario(describe(key, kills), key=key) for key in only}
     for _ in range(rounds):
-        for runner in (runners[index] for index in chosen):
+        for key, scenario in scenarios.items():
             with tempfile.TemporaryDirectory() as folder:
                 root = Path(folder)
                 (root / "space.yaml").write_text(SPACE)
-                runner(root)
+                if key == "postgres":
+                    bindir = server_binaries()
+                    if bindir is None:
+                        scenario.problems.append(
+                            "no PostgreSQL server installed (apt-get install postgresql)"
+                        )
+                        continue
+                    with throwaway_postgres(bindir) as server:
+                        kill_workers(scenario, root, kills=kills, rng=rng, workers=3, server=server)
+                elif key == "search":
+                    kill_at_random(scenario, root, kills=kills, rng=rng)
+                elif key == "workers":
+                    kill_at_random(scenario, root, kills=kills, rng=rng, extra=("--workers", "2"))
+                elif key == "one-worker":
+                    kill_workers(scenario, root, kills=kills, rng=rng)
+                elif key == "retrain":
+                    kill_in_phase(
+                        scenario, root, kills=kills, rng=rng, first=("--no-retrain", "--no-report"),
+                        marker="retraining trial", within_s=1.5,
+                    )  # fmt: skip
+                elif key == "report":
+                    kill_in_phase(
+                        scenario,
+                        root,
+                        kills=kills,
+                        rng=rng,
+                        first=("--no-report",),
+                        marker="no more trials",
+                        within_s=8.0,
+                    )
+                else:
+                    kill_exports(scenario, root, kills=kills, rng=rng)
     return scenarios
+
+
+def earlier_results(path: Path) -> dict[str, Scenario]:
+    """Return the scenarios of an earlier run's JSON by key (the first three once had none)."""
+    if not path.is_file():
+        return {}
+    entries = json.loads(path.read_text())["scenarios"]
+    return {
+        entry.get("key") or SCENARIO_NAMES[index]: Scenario(**{"key": SCENARIO_NAMES[index], **entry})
+        for index, entry in enumerate(entries)
+    }
 
 
 def main() -> int:
@@ -237,12 +448,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     started = time.monotonic()
-    scenarios = run(kills=args.kills, rounds=args.rounds, seed=args.seed, only=tuple(args.only))
-    earlier = args.out / "faults.json"
-    if set(args.only) != set(SCENARIO_NAMES) and earlier.is_file():
-        for index, entry in enumerate(json.loads(earlier.read_text())["scenarios"]):
-            if SCENARIO_NAMES[index] not in args.only:
-                scenarios[index] = Scenario(**entry)
+    ran = run(kills=args.kills, rounds=args.rounds, seed=args.seed, only=tuple(args.only))
+    kept_before = earlier_results(args.out / "faults.json")
+    scenarios = [
+        ran.get(key) or kept_before[key] for key in SCENARIO_NAMES if key in ran or key in kept_before
+    ]
     markdown = [
         "# Faults, injected",
         "",

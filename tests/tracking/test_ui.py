@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from autocnn._serve import group_members, stop_process_group
 from autocnn._system import processes
 from autocnn.errors import ConfigError
 from autocnn.tracking import ui_command
-from autocnn.tracking._ui import group_members, stop_process_group
 from tests.tracking.conftest import TrackedSearch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def test_ui_on_another_address_than_loopback_warns_first(workdir, monkeypatch, c
         port = taken.getsockname()[1]
         with pytest.raises(ConfigError, match=rf"cannot serve the MLflow UI on {host}:{port}"):
             ui_command(workdir=workdir, port=port, host=host)
-    warning = f"warning: the UI will listen on {host} without a password"
+    warning = f"warning: the MLflow UI will listen on {host} without a password"
     assert (warning in capsys.readouterr().err) is warned
 
 

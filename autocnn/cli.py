@@ -529,6 +529,27 @@ def ui_command(
     raise typer.Exit(serve(workdir=workdir, port=port, host=host, tracking_uri=tracking_uri))
 
 
+@app.command("dashboard")
+def dashboard_command(
+    study: Annotated[str | None, typer.Option(help="Link to this study only (default: every study).")] = None,
+    storage: Annotated[
+        str | None, typer.Option(help="The studies' storage (default: WORKDIR/studies.db).")
+    ] = None,
+    workdir: Annotated[Path, typer.Option(help="Work directory whose studies to show.")] = Path(
+        "autocnn_runs"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the dashboard.")] = 8080,
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on (0.0.0.0 exposes it to the network, without a password)."),
+    ] = "127.0.0.1",
+) -> None:
+    """Serve optuna-dashboard on the work directory's studies until Ctrl-C."""
+    from autocnn.dashboard import dashboard_command as serve
+
+    raise typer.Exit(serve(study=study, storage=storage, workdir=workdir, port=port, host=host))
+
+
 @app.command("export")
 def export_command(
     study: Annotated[str, typer.Option(help="The study whose model to export.")],

@@ -20,4 +20,4 @@ fi
 
 # torch for Optuna's GP sampler: 2.13.0 is the CPU build that lies on this image's disk; elsewhere pip
 # fetches it from PyPI.
-python3 -m pip install -q -e ".[test,postgres,onnx,tflite]" "torch==2.13.0"
+python3 -m pip install -q -e ".[test,postgres,onnx,tflite,dashboard]" "torch==2.13.0"

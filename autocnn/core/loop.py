@@ -24,6 +24,7 @@ from autocnn.core.fidelity import planned_retrain_epochs, retrain_epoch_seconds,
 from autocnn.core.lost_trials import fail_stale_trials
 from autocnn.core.plan import SearchPlan
 from autocnn.core.records import (
+    ARCHITECTURE_ATTR,
     CONFIG_ATTR,
     CURVE_ATTR,
     DEVICE_ATTR,
@@ -244,6 +245,9 @@ class TrialLoop:
             raise
         config = proposal.config
         trial.set_user_attr(CONFIG_ATTR, config.to_dict())
+        from autocnn.model import describe_config
+
+        trial.set_user_attr(ARCHITECTURE_ATTR, describe_config(config))
         for callback in self.callbacks:
             callback.on_trial_start(trial.number, config, seed_name=proposal.seed_name)
         problem, architecture = self._check(config)

@@ -54,6 +54,7 @@ SEED_INDEX_ATTR = "seed_index"
 RETRY_OF_ATTR = "retry_of"
 RETRIED_ATTR = "retried"  # a lost trial whose retry takes its place (set before it is failed)
 DEVICE_ATTR = "device"
+ARCHITECTURE_ATTR = "architecture"  # the one-line description, for optuna-dashboard and plain Optuna users
 
 
 @dataclass(frozen=True)

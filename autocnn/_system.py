@@ -18,6 +18,13 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def in_notebook() -> bool:
+    """Return whether this process is a Jupyter kernel (IPython's ZMQ shell)."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def process_alive(pid: int) -> bool:
     """Return whether a process with ``pid`` exists on this machine."""
     try:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+import warnings
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autocnn._system import configure_gpus, worker_id
+from autocnn._quiet import import_tensorflow_quietly
+from autocnn._system import configure_gpus, in_notebook, worker_id
 from autocnn.backends import Backend, make_backend
 from autocnn.core.auto_space import AUTO_SPACE, auto_space
 from autocnn.core.callbacks import SearchCallback, SearchInfo
@@ -60,6 +62,7 @@ def search(
     recycle_after: int | None = None,
     max_rss_mb: float | None = None,
     callbacks: Sequence[SearchCallback] = (),
+    progress: bool | None = None,
     command_line: str | None = None,
 ) -> Study:
     """Run an architecture and hyperparameter search and return its Study.
@@ -69,7 +72,8 @@ def search(
     trained trials of the whole study; ``timeout`` (seconds or e.g. ``"30m"``) bounds this call,
     the final retrain included. ``workers`` > 1 (or GPUs with ``trials_per_gpu``) runs the
     trials in that many worker processes sharing the study's storage; they rebuild this search
-    from the study, and record into the same tracker as ``callbacks``.
+    from the study, and record into the same tracker as ``callbacks``. ``progress`` prints a line
+    per trial (default: only in a Jupyter notebook, where a study also shows as a table).
 
     Example:
         >>> import autocnn
@@ -78,6 +82,16 @@ def search(
 
     """
     started = time.monotonic()
+    import_tensorflow_quietly()
+    if in_notebook():
+        # tqdm (through Optuna) asks for ipywidgets, which autocnn's progress lines do not need
+        warnings.filterwarnings("ignore", message="IProgress not found")
+    if progress or (progress is None and in_notebook()):
+        from rich.console import Console
+
+        from autocnn._progress import ConsoleProgress
+
+        callbacks = [ConsoleProgress(Console(soft_wrap=True)), *callbacks]
     worker_environment = _worker_environment(callbacks)
     url = resolve_storage_url(storage, workdir=Path(workdir))
     space_yaml, space_summary = None, ""

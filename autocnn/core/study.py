@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from autocnn.data import Dataset
     from autocnn.export import ExportResult
+    from autocnn.reporting._inline import PlotImage
     from autocnn.space import Objective
 
 FINAL_ATTR = "final"
@@ -238,6 +239,23 @@ class Study:
             frame["params"] = frame["params"].astype("Int64")
             frame["flops"] = frame["flops"].astype("Int64")
         return frame
+
+    def _repr_html_(self) -> str:
+        from autocnn.reporting._inline import study_html
+
+        return study_html(self)
+
+    def plot_history(self) -> PlotImage:
+        """Plot each trial's objective and the best so far (a PNG in the report folder, shown inline in Jupyter)."""
+        from autocnn.reporting._inline import plot_image
+
+        return plot_image(self, kind="history")
+
+    def plot_learning_curves(self) -> PlotImage:
+        """Plot the top trials' validation curves by epoch (a PNG in the report folder, shown inline in Jupyter)."""
+        from autocnn.reporting._inline import plot_image
+
+        return plot_image(self, kind="curves")
 
     def report(self, *, out: str | Path | None = None, dataset: Dataset | None = None) -> Path:
         """Write the study's report (default: WORKDIR/reports/<study>/); return its index.html.

@@ -16,6 +16,7 @@ from rich.table import Table
 from autocnn._console import Column, fitting_table, format_size, space_rows
 from autocnn._files import write_text_atomically
 from autocnn._quiet import quiet_library_logs
+from autocnn._stop import clear_stop, request_stop
 from autocnn._version import __version__
 from autocnn.core.write_failures import write_failure
 from autocnn.errors import AutoCNNError, SearchInterrupted
@@ -633,12 +634,15 @@ def predict_command(
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    # remembered too: raised inside a finalizer (garbage collection), the exception would be lost
+    request_stop()
     raise KeyboardInterrupt
 
 
 def _stop_on_signals() -> None:
     """Make Ctrl-C and SIGTERM stop a search cleanly, even if the parent process ignored SIGINT."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    clear_stop()
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
 
 

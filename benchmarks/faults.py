@@ -381,15 +381,17 @@ def describe(key: str, kills: int) -> str:
     }[key]
 
 
-def run(*, kills: int, rounds: int, seed: int, only: tuple[str, ...] = SCENARIO_NAMES) -> dict[str, Scenario]:
-    """Run the ``only`` scenarios ``rounds`` times each; return them by key."""
+def run(
+    *, kills: int, rounds: int, seed: int, only: tuple[str, ...] = SCENARIO_NAMES, trials: int = 12
+) -> dict[str, Scenario]:
+    """Run the ``only`` scenarios ``rounds`` times each, on a study of ``trials`` trials; return them by key."""
     rng = random.Random(seed)
     scenarios = {key: Scenario(describe(key, kills), key=key) for key in only}
     for _ in range(rounds):
         for key, scenario in scenarios.items():
             with tempfile.TemporaryDirectory() as folder:
                 root = Path(folder)
-                (root / "space.yaml").write_text(SPACE)
+                (root / "space.yaml").write_text(SPACE.replace("max_trials: 12", f"max_trials: {trials}"))
                 if key == "postgres":
                     bindir = server_binaries()
                     if bindir is None:
@@ -441,6 +443,7 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=10, help="SIGKILLs per run before the final one")
     parser.add_argument("--rounds", type=int, default=1, help="runs per fault")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--trials", type=int, default=12, help="trials of each study (fewer: a smoke run)")
     parser.add_argument(
         "--only", nargs="+", choices=SCENARIO_NAMES, default=SCENARIO_NAMES,
         help="run these faults; the others' results are kept from the earlier run",
@@ -448,7 +451,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     started = time.monotonic()
-    ran = run(kills=args.kills, rounds=args.rounds, seed=args.seed, only=tuple(args.only))
+    ran = run(kills=args.kills, rounds=args.rounds, seed=args.seed, only=tuple(args.only), trials=args.trials)
     kept_before = earlier_results(args.out / "faults.json")
     scenarios = [
         ran.get(key) or kept_before[key] for key in SCENARIO_NAMES if key in ran or key in kept_before

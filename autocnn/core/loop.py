@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from autocnn._files import replacing
 from autocnn._format import format_number_of, format_seconds
+from autocnn._stop import raise_if_stop_requested
 from autocnn._system import file_lock, rss_mb, worker_id
 from autocnn.backends import Backend, Proposal
 from autocnn.config import TrialConfig
@@ -145,6 +146,7 @@ class TrialLoop:
         """Run trials until a limit of the plan says stop, or ``deadline`` (``time.monotonic()``) passes."""
         trials_limit = self.limits.max_trials
         while True:
+            raise_if_stop_requested()
             fail_stale_trials(self.optuna_study)
             self.view.refresh()
             if trials_limit is not None:
@@ -324,6 +326,7 @@ class TrialLoop:
         from autocnn.training import FitStop, fit_config
 
         def on_epoch(record: EpochRecord) -> bool:
+            raise_if_stop_requested()
             for callback in self.callbacks:
                 callback.on_epoch_end(trial.number, record)
             return self.backend.should_prune(trial, record)

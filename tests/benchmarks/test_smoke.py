@@ -178,3 +178,15 @@ def test_bad_inputs(tmp_path):
     assert len(cases) == 32 and {case["outcome"] for case in cases} <= {"loaded", "refused clearly"}
     table = (tmp_path / "bad_inputs.md").read_text()
     assert "| **all** | **32** |" in table and "| wrong type | 2 |" in table
+
+
+def test_faults_in_the_retrain_and_of_an_export_lose_nothing(tmp_path):
+    run_benchmark("faults.py", "--kills", "1", "--trials", "3", "--only", "retrain", "export", out=tmp_path)
+    scenarios = {
+        entry["key"]: entry for entry in json.loads((tmp_path / "faults.json").read_text())["scenarios"]
+    }
+    assert set(scenarios) == {"retrain", "export"}
+    for entry in scenarios.values():
+        assert (entry["tried"], entry["kept"], entry["problems"]) == (1, 1, [])
+    assert scenarios["retrain"]["kills"] == 1  # killed while it retrained (or wrote the report right after)
+    assert "kill -9 during the final retrain" in (tmp_path / "faults.md").read_text()

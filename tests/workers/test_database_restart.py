@@ -46,18 +46,19 @@ def _new_study(space: Path, url: str, workdir: Path) -> None:
     )
 
 
-def _wait_for_a_running_trial(url: str, workdir: Path) -> int:
-    deadline = time.monotonic() + 120
+def _wait_for_running_trials(url: str, workdir: Path, *, workers: int = 1) -> int:
+    """Wait until ``workers`` workers each run a trial (all have opened the study); return one's number."""
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         running = [
-            record.number
+            record
             for record in load_study("slow_shared", storage=url, workdir=workdir).trials()
             if record.status == "running"
         ]
-        if running:
-            return running[0]
+        if len({record.worker for record in running}) >= workers:
+            return running[0].number
         time.sleep(0.3)
-    raise AssertionError("no worker started a trial")
+    raise AssertionError(f"{workers} workers did not start a trial each")
 
 
 def test_workers_wait_out_a_database_restart_and_lose_nothing(
@@ -68,7 +69,8 @@ def test_workers_wait_out_a_database_restart_and_lose_nothing(
     url = postgres_server.url
     _new_study(write_space(SLOW_WORKER_SPACE), url, workdir)
     workers = [_start_worker(url, workdir, max_trials=5, retry_s=120) for _ in range(2)]
-    _wait_for_a_running_trial(url, workdir)
+    # a worker still starting would find no database to open: that is refused at once (a wrong URL)
+    _wait_for_running_trials(url, workdir, workers=2)
     postgres_server.stop()  # every connection closed; new ones refused
     time.sleep(8)  # twice the heartbeat grace: the running trials' heartbeats are all missed
     postgres_server.start()
@@ -94,7 +96,7 @@ def test_a_database_gone_for_good_ends_a_worker_with_one_line_and_a_restart_comp
     url = postgres_server.url
     _new_study(write_space(SLOW_WORKER_SPACE), url, workdir)
     worker = _start_worker(url, workdir, max_trials=3, retry_s=3)
-    lost = _wait_for_a_running_trial(url, workdir)
+    lost = _wait_for_running_trials(url, workdir)
     postgres_server.stop()
     _, stderr = worker.communicate(timeout=300)
     assert worker.returncode == StorageUnavailableError.exit_code, stderr[-2000:]

@@ -83,10 +83,11 @@ def search(
     """
     started = time.monotonic()
     import_tensorflow_quietly()
-    if in_notebook():
+    notebook = in_notebook()
+    if notebook:
         # tqdm (through Optuna) asks for ipywidgets, which autocnn's progress lines do not need
         warnings.filterwarnings("ignore", message="IProgress not found")
-    if progress or (progress is None and in_notebook()):
+    if progress or (progress is None and notebook):
         from rich.console import Console
 
         from autocnn._progress import ConsoleProgress

@@ -34,16 +34,16 @@ def _start_worker(url: str, workdir: Path, *, max_trials: int, retry_s: int) -> 
     )  # fmt: skip
 
 
-def _new_study(space: Path, url: str, workdir: Path) -> None:
+@pytest.fixture
+def study_url(write_space, workdir, postgres_server, monkeypatch) -> str:
+    """A one-trial study on the test's own server, with fast heartbeats; return the server's URL."""
+    for name, value in HEARTBEATS.items():
+        monkeypatch.setenv(name, value)
     search(
-        space,
-        dataset="digits",
-        storage=url,
-        workdir=workdir,
-        study="slow_shared",
-        max_trials=1,
-        retrain=False,
-    )
+        write_space(SLOW_WORKER_SPACE), dataset="digits", storage=postgres_server.url, workdir=workdir,
+        study="slow_shared", max_trials=1, retrain=False,
+    )  # fmt: skip
+    return postgres_server.url
 
 
 def _wait_for_running_trials(url: str, workdir: Path, *, workers: int = 1) -> int:
@@ -61,13 +61,8 @@ def _wait_for_running_trials(url: str, workdir: Path, *, workers: int = 1) -> in
     raise AssertionError(f"{workers} workers did not start a trial each")
 
 
-def test_workers_wait_out_a_database_restart_and_lose_nothing(
-    write_space, workdir, postgres_server, monkeypatch
-):
-    for name, value in HEARTBEATS.items():
-        monkeypatch.setenv(name, value)
-    url = postgres_server.url
-    _new_study(write_space(SLOW_WORKER_SPACE), url, workdir)
+def test_workers_wait_out_a_database_restart_and_lose_nothing(study_url, workdir, postgres_server):
+    url = study_url
     workers = [_start_worker(url, workdir, max_trials=5, retry_s=120) for _ in range(2)]
     # a worker still starting would find no database to open: that is refused at once (a wrong URL)
     _wait_for_running_trials(url, workdir, workers=2)
@@ -89,12 +84,9 @@ def test_workers_wait_out_a_database_restart_and_lose_nothing(
 
 
 def test_a_database_gone_for_good_ends_a_worker_with_one_line_and_a_restart_completes_the_study(
-    write_space, workdir, postgres_server, monkeypatch
+    study_url, workdir, postgres_server
 ):
-    for name, value in HEARTBEATS.items():
-        monkeypatch.setenv(name, value)
-    url = postgres_server.url
-    _new_study(write_space(SLOW_WORKER_SPACE), url, workdir)
+    url = study_url
     worker = _start_worker(url, workdir, max_trials=3, retry_s=3)
     lost = _wait_for_running_trials(url, workdir)
     postgres_server.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -13,7 +14,7 @@ from autocnn._format import format_number_of
 from autocnn.config import TrialConfig
 from autocnn.core.callbacks import SearchCallback, SearchInfo
 from autocnn.core.final_model import FinalSource
-from autocnn.core.records import EpochRecord, TrialRecord, TrialStatus
+from autocnn.core.records import EpochRecord, RungResult, TrialRecord, TrialStatus
 
 if TYPE_CHECKING:
     import keras
@@ -111,6 +112,22 @@ class ConsoleProgress(SearchCallback):
     def on_trials_end(self, reason: str) -> None:
         """Say why the search starts no other trial."""
         self.console.print(f"no more trials: {reason}", style="dim")
+
+    def on_final_rung_start(self, numbers: Sequence[int], *, epochs: int) -> None:
+        """Say which top trials the final rung trains again."""
+        listed = ", ".join(f"#{number}" for number in numbers)
+        self.console.print(
+            f"final rung: training trials {listed} again for {epochs} epochs on all training images ..."
+        )
+
+    def on_final_rung_result(self, result: RungResult) -> None:
+        """Print one trial's rung result beside what the trial itself reached."""
+        before = "" if result.trial_val_accuracy is None else f" (trial {result.trial_val_accuracy:.4f})"
+        cut = "" if result.completed else f", cut at the deadline after {result.epochs} epochs"
+        self.console.print(
+            f"final rung #{result.trial_number}: val_acc {result.val_accuracy:.4f}{before}, "
+            f"{result.seconds:.1f}s{cut}"
+        )
 
     def on_retrain_start(self, number: int, config: TrialConfig, *, epochs: int) -> None:
         """Say that the winner is being retrained."""

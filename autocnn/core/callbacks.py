@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from autocnn.config import TrialConfig
-from autocnn.core.records import EpochRecord, TrialRecord
+from autocnn.core.records import EpochRecord, RungResult, TrialRecord
 
 if TYPE_CHECKING:
     import keras
@@ -66,6 +67,12 @@ class SearchCallback:
 
     def on_trials_end(self, reason: str) -> None:
         """Handle the end of the trials of this process; ``reason`` says, in a sentence, why no other starts."""
+
+    def on_final_rung_start(self, numbers: Sequence[int], *, epochs: int) -> None:
+        """Handle the start of the final rung: trials ``numbers`` trained again for ``epochs`` on all images."""
+
+    def on_final_rung_result(self, result: RungResult) -> None:
+        """Handle one trial judged by the final rung (its result is already in the study)."""
 
     def on_retrain_start(self, number: int, config: TrialConfig, *, epochs: int) -> None:
         """Handle the start of the final retrain of the best configuration on train + validation."""

@@ -55,6 +55,39 @@ def retrain_epoch_seconds(
     return per_image * (len(full_data.x_train) + len(full_data.x_val)) * RETRAIN_SAFETY
 
 
+def rung_epoch_seconds(
+    best: TrialRecord, *, trials: Sequence[TrialRecord] = (), trial_data: Dataset, full_data: Dataset
+) -> float | None:
+    """Estimate one final-rung epoch's seconds: a trial's whole epoch, scaled from its training images to all of them.
+
+    A whole epoch (training, validation, the input pipeline's start) rather than the training steps
+    alone, since on small data the rest is most of an epoch. Pooled like :func:`retrain_epoch_seconds`.
+    """
+    pool = (best, *(trial for trial in trials if trial.number != best.number))
+    scaled = [
+        epoch.seconds / ratio
+        for trial in pool
+        if (ratio := _flops_ratio(trial, best)) is not None
+        for epoch in trial.curve
+        if epoch.seconds > 0
+    ]
+    if not scaled:
+        return None
+    validation = EVALUATION_COST * len(full_data.x_val)
+    scale = (len(full_data.x_train) + validation) / max(len(trial_data.x_train) + validation, 1.0)
+    return statistics.median(scaled) * scale * RETRAIN_SAFETY
+
+
+def _flops_ratio(trial: TrialRecord, best: TrialRecord) -> float | None:
+    """Return ``trial``'s FLOPs over ``best``'s when within ``SIMILAR_FLOPS`` (1 for ``best`` itself), else None."""
+    if trial.number == best.number:
+        return 1.0
+    if not (trial.flops and best.flops):
+        return None
+    ratio = trial.flops / best.flops
+    return ratio if 1 / SIMILAR_FLOPS <= ratio <= SIMILAR_FLOPS else None
+
+
 def _median_seconds_per_image(
     best: TrialRecord, trials: Sequence[TrialRecord], *, trial_data: Dataset
 ) -> float | None:

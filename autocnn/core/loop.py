@@ -21,7 +21,12 @@ from autocnn.backends import Backend, Proposal
 from autocnn.config import TrialConfig
 from autocnn.core.callbacks import SearchCallback
 from autocnn.core.compat import heartbeat_enabled, study_storage, trial_id
-from autocnn.core.fidelity import planned_retrain_epochs, retrain_epoch_seconds, trial_dataset
+from autocnn.core.fidelity import (
+    planned_retrain_epochs,
+    retrain_epoch_seconds,
+    rung_epoch_seconds,
+    trial_dataset,
+)
 from autocnn.core.lost_trials import fail_stale_trials
 from autocnn.core.plan import SearchPlan
 from autocnn.core.records import (
@@ -182,10 +187,11 @@ class TrialLoop:
         return LoopEnd.DONE
 
     def _out_of_time(self, deadline: float) -> str | None:
-        """Return why no other trial fits before ``deadline`` (and the retrain it keeps time for), or None.
+        """Return why no other trial fits before ``deadline`` (and the rung and retrain it keeps time for), or None.
 
         The time kept for the retrain is its estimate, at most ``search.retrain_share`` of this
-        run's budget: trials always get the rest, and a longer retrain is cut to its share.
+        run's budget, and for the final rung at most ``search.final_rung.share``: trials always get
+        the rest, and a longer retrain is cut to its share.
         """
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -195,9 +201,12 @@ class TrialLoop:
         share = self.space.search.retrain_share
         budget_s = self.limits.timeout_s if self.limits.timeout_s is not None else remaining
         kept = 0.0 if reserve is None else min(reserve.seconds, share * budget_s)
-        if remaining > estimate + kept:
+        rung = self._rung_reserve(budget_s) if self.limits.retrain else 0.0
+        if remaining > estimate + kept + rung:
             return None
         trial = f"another trial (about {format_seconds(estimate)} each)"
+        if rung > 0:
+            trial += f" with the final rung's {format_seconds(rung)}"
         if reserve is None:
             return f"the {format_seconds(remaining)} left are too short for {trial}"
         if share < 1 and kept < reserve.seconds:
@@ -230,6 +239,19 @@ class TrialLoop:
         return _RetrainPlan(
             epochs=planned_retrain_epochs(self.space.search, best.config), epoch_seconds=epoch_seconds
         )
+
+    def _rung_reserve(self, budget_s: float) -> float:
+        """Return the seconds kept for the final rung: its candidates' runs, at most its share of the budget."""
+        rung = self.space.search.final_rung
+        best = self.view.best
+        if not rung.candidates or best is None or len(self.view.ranked()) < 2:
+            return 0.0
+        epoch_seconds = rung_epoch_seconds(
+            best, trials=self.view.similar_to(best), trial_data=self.dataset, full_data=self.full_dataset
+        )
+        if epoch_seconds is None:
+            return 0.0
+        return min(rung.candidates * rung.epochs * epoch_seconds, rung.share * budget_s)
 
     def _run_one(self, deadline: float | None) -> None:
         trial = self.optuna_study.ask()

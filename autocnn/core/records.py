@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
@@ -93,6 +94,38 @@ class EpochRecord:
             seconds=float(data.get("seconds", 0.0)),
             step_seconds=float(data.get("step_seconds", 0.0)),
         )
+
+
+@dataclass(frozen=True)
+class RungResult:
+    """One top trial trained again by the final rung: longer, on the whole training split."""
+
+    trial_number: int
+    epochs: int  # epochs it trained (fewer than planned when the deadline cut it)
+    planned_epochs: int
+    train_images: int
+    val_accuracy: float
+    val_loss: float
+    trial_val_accuracy: float | None  # what the trial itself reached, for comparison
+    seconds: float
+
+    @property
+    def completed(self) -> bool:
+        """Whether it ran all its planned epochs; only those are compared."""
+        return self.epochs >= self.planned_epochs
+
+    def metric(self, name: str) -> float:
+        """Return its ``val_accuracy`` or ``val_loss``."""
+        return self.val_accuracy if name == "val_accuracy" else self.val_loss
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RungResult:
+        """Read a dict made by :meth:`to_dict`."""
+        return cls(**data)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from autocnn.core.metadata import (
 from autocnn.core.plan import RunLimits, SearchPlan, parse_timeout, plan_search
 from autocnn.core.records import LoopEnd, record_from_trial
 from autocnn.core.retrain import retrain_best
+from autocnn.core.rung import run_final_rung
 from autocnn.core.storage import DEFAULT_WORKDIR, mask_secrets, open_study, resolve_storage_url
 from autocnn.core.study import Study, load_study
 from autocnn.core.workers import WorkerSlot, plan_workers, supervise, visible_gpus, worker_command
@@ -158,6 +159,7 @@ def search(
                         deadline=deadline,
                     )
                 if plan.limits.retrain:
+                    run_final_rung(result, plan=plan, dataset=data, callbacks=callbacks, deadline=deadline)
                     retrain_best(result, plan=plan, dataset=data, callbacks=callbacks, deadline=deadline)
         except (KeyboardInterrupt, SearchInterrupted):
             stopped = SearchInterrupted(

@@ -13,7 +13,7 @@ from autocnn._files import write_text_atomically
 from autocnn.config import TrialConfig
 from autocnn.core.final_model import FinalSource
 from autocnn.core.metadata import RunRecord, StudyInfo, read_info, read_runs
-from autocnn.core.records import TrialRecord, TrialStatus, record_from_trial
+from autocnn.core.records import RungResult, TrialRecord, TrialStatus, record_from_trial
 from autocnn.core.storage import DEFAULT_WORKDIR, mask_secrets, open_storage, resolve_storage_url
 from autocnn.errors import ConfigError, SearchError
 
@@ -132,10 +132,19 @@ class Study:
         """Return every trial's record, in trial-number order."""
         return [record_from_trial(trial) for trial in self._study.get_trials(deepcopy=False)]
 
-    def ranked(self, *, among: Sequence[TrialRecord] | None = None) -> list[TrialRecord]:
+    @property
+    def rung_results(self) -> tuple[RungResult, ...]:
+        """The final rung's results: top trials trained again, longer and on all training images."""
+        from autocnn.core.rung import read_rung
+
+        return read_rung(self._study)
+
+    def ranked(self, *, among: Sequence[TrialRecord] | None = None, rung: bool = True) -> list[TrialRecord]:
         """Return completed trials, best first (multi-objective: Pareto rank, then first objective).
 
-        ``among`` ranks records already read with :meth:`trials` instead of reading them again.
+        The trials the final rung judged come first, by the rung's result (``rung=False``: by the
+        trials' own values only). ``among`` ranks records already read with :meth:`trials`
+        instead of reading them again.
         """
         records = self.trials() if among is None else among
         completed = [record for record in records if record.status in RANKED_STATUSES and record.values]
@@ -148,7 +157,12 @@ class Study:
             return (*signed, float(record.number))
 
         if len(objectives) == 1:
-            return sorted(completed, key=key)
+            by_values = sorted(completed, key=key)
+            if not rung:
+                return by_values
+            from autocnn.core.rung import rank_with_rung
+
+            return rank_with_rung(by_values, self.rung_results, objectives[0])
         fronts = pareto_ranks([key(record)[:-1] for record in completed])
         return [
             record
@@ -202,12 +216,14 @@ class Study:
         """Return one row per trial, ranked: status, objective values, metrics, params, FLOPs, config.
 
         Completed trials come first, best first, with a ``rank``; the others follow by number.
+        ``rung_val_accuracy`` is the final rung's result for the trials it trained again.
         """
         import pandas as pd
 
         from autocnn.model import describe_config
 
         ranked = self.ranked()
+        rung = {result.trial_number: result for result in self.rung_results}
         rank_of = {record.number: index for index, record in enumerate(ranked, start=1)}
         others = [record for record in self.trials() if record.number not in rank_of]
         metric_names = [objective.metric for objective in self.objectives]
@@ -222,6 +238,8 @@ class Study:
                 row[f"objective.{metric}"] = record.values[index] if record.values else math.nan
             row["val_accuracy"] = record.metrics.get("val_accuracy", math.nan)
             row["val_loss"] = record.metrics.get("val_loss", math.nan)
+            judged = rung.get(record.number)
+            row["rung_val_accuracy"] = math.nan if judged is None else judged.val_accuracy
             row["params"] = record.params
             row["flops"] = record.flops
             row["epochs_trained"] = record.epochs_trained
@@ -305,6 +323,7 @@ class Study:
             if best is None
             else {"number": best.number, "values": list(best.values or ()), "metrics": best.metrics},
             "final": None if final is None else final.to_dict(),
+            "final_rung": [result.to_dict() for result in self.rung_results],
         }
 
 

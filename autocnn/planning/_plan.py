@@ -34,6 +34,12 @@ EPOCH_OVERHEAD_S = 0.5  # an epoch's own cost (input pipeline, validation set-up
 SMALL_DATA_IMAGES = 2_000
 LARGE_DATA_IMAGES = 20_000
 TRANSLATION_FROM_PX = 16  # below this a 6% shift is under a pixel
+RUNG_CANDIDATES = 3
+RUNG_SHARE = 0.15  # of the budget, taken from the trials' share
+RUNG_EPOCHS = (30, 20, 15, 12, 10, 8, 6, 5, 4)
+RUNG_GAIN = (
+    2.0  # a rung pays only when it trains each candidate on at least this many times the trials' images
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ class _Fidelity:
     epochs: int
     fraction: float
     planned_s: float
+    rung_epochs: int = 0  # 0: no final rung
 
 
 def plan_space(
@@ -202,8 +209,13 @@ def plan_space(
         budget_note = f"budget {_minutes(planned_s)} (the default; choose another with --timeout)"
     summary = (
         f"planned space: {reasons['model.blocks.count']}, widths from {fidelity.width}, trials of "
-        f"{fidelity.epochs} epochs on {fidelity.fraction:.0%} of the training images, a retrain of "
-        f"{fidelity.retrain_epochs} epochs; {budget_note}"
+        f"{fidelity.epochs} epochs on {fidelity.fraction:.0%} of the training images, "
+        + (
+            f"the top {RUNG_CANDIDATES} again for {fidelity.rung_epochs} epochs on all of them, "
+            if fidelity.rung_epochs
+            else ""
+        )
+        + f"a retrain of {fidelity.retrain_epochs} epochs; {budget_note}"
     )
     return SpacePlan(
         space=space_from_dict(document, source="planned space"),
@@ -263,12 +275,27 @@ def _fidelity(
     trials = TARGET_TRIALS if max_trials is None else max_trials
     if counted:
         search_s *= trials / TARGET_TRIALS
-    epochs, fraction = trial_fidelity(
-        cost.seconds_per_image(skeleton.flops(width, large=False)),
-        facts=facts,
-        search_s=search_s,
-        trials=trials,
-    )
+    trial_image_s = cost.seconds_per_image(skeleton.flops(width, large=False))
+    rung_epochs = 0
+    if not counted:
+        typical_flops = math.sqrt(skeleton.flops(width, large=False) * max_flops)
+        rung_epochs = final_rung_epochs(
+            cost.seconds_per_image(typical_flops),
+            facts=facts,
+            rung_s=RUNG_SHARE * budget_s,
+            trial_fidelity=trial_fidelity(
+                trial_image_s, facts=facts, search_s=search_s - RUNG_SHARE * budget_s, trials=trials
+            ),
+        )
+    if rung_epochs:
+        search_s -= RUNG_SHARE * budget_s
+    epochs, fraction = trial_fidelity(trial_image_s, facts=facts, search_s=search_s, trials=trials)
+    if rung_epochs:
+        reasons["search.final_rung.epochs"] = (
+            f"the top {RUNG_CANDIDATES} trials trained again on all {facts.train_images:,} training images "
+            f"fit in {100 * RUNG_SHARE:.0f}% of the budget; they see {rung_epochs / (epochs * fraction):.0f}x "
+            "a trial's images, where regularisation and augmentation show"
+        )
     planned_retrain = retrain_epochs
     if counted and trials < TARGET_TRIALS:
         retrain_epochs = min(planned_retrain, max(epochs, round(planned_retrain * trials / TARGET_TRIALS)))
@@ -290,7 +317,10 @@ def _fidelity(
         retrain_epochs=retrain_epochs,
         epochs=epochs,
         fraction=fraction,
-        planned_s=search_s + retrain_s * retrain_epochs / planned_retrain,
+        planned_s=search_s
+        + (RUNG_SHARE * budget_s if rung_epochs else 0.0)
+        + retrain_s * retrain_epochs / planned_retrain,
+        rung_epochs=rung_epochs,
     )
 
 
@@ -354,6 +384,24 @@ def trial_fidelity(
     return TRIAL_EPOCHS[-1], max(smallest, TRIAL_FRACTIONS[-1])
 
 
+def final_rung_epochs(
+    seconds_per_image: float, *, facts: DataFacts, rung_s: float, trial_fidelity: tuple[int, float]
+) -> int:
+    """Return the most epochs of ``RUNG_CANDIDATES`` runs on all training images within ``rung_s``; 0: no rung pays.
+
+    A rung pays when each run sees at least ``RUNG_GAIN`` times the images a trial trains on
+    (``trial_fidelity`` is the trials' epochs and training fraction).
+    """
+    trial_epochs, trial_fraction = trial_fidelity
+    per_epoch = EPOCH_OVERHEAD_S + seconds_per_image * (
+        facts.train_images + EVALUATION_COST * facts.validation_images
+    )
+    for epochs in RUNG_EPOCHS:
+        if RUNG_CANDIDATES * epochs * per_epoch <= rung_s:
+            return epochs if epochs >= RUNG_GAIN * trial_epochs * trial_fraction else 0
+    return 0
+
+
 def _width_and_retrain(
     flops: Callable[..., float], cost: StepCost, *, retrain_s: float, images: int
 ) -> tuple[int, int]:
@@ -401,6 +449,17 @@ def _space_document(
         "retrain_epochs": fidelity.retrain_epochs,
         "retrain_share": RETRAIN_SHARE,
         "constraints": {"max_flops": fidelity.max_flops},
+        **(
+            {
+                "final_rung": {
+                    "candidates": RUNG_CANDIDATES,
+                    "epochs": fidelity.rung_epochs,
+                    "share": RUNG_SHARE,
+                }
+            }
+            if fidelity.rung_epochs
+            else {}
+        ),
         "objective": {"metric": "val_accuracy", "direction": "maximize"},
     }
     if budget_s is not None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from autocnn.core.metadata import RunRecord, StudyInfo
-from autocnn.core.records import TrialRecord
+from autocnn.core.records import RungResult, TrialRecord
 from autocnn.core.study import FinalResult, pareto_ranks
 from autocnn.errors import AutoCNNError
 
@@ -34,6 +34,7 @@ class StudyFacts:
     final: FinalResult | None
     log_scale: frozenset[str]
     searched: tuple[str, ...]
+    rung: tuple[RungResult, ...] = ()  # the final rung's results, in the order they ran
 
     @property
     def multi_objective(self) -> bool:
@@ -148,6 +149,7 @@ def collect(study: Study) -> StudyFacts:
         final=study.final,
         log_scale=log_scale,
         searched=searched,
+        rung=study.rung_results,
     )
 
 

@@ -11,7 +11,18 @@ from autocnn._files import write_text_atomically
 from autocnn._format import format_metric, format_number_of, format_seconds, metric_label
 from autocnn._version import __version__
 from autocnn.core.records import TrialStatus
-from autocnn.reporting._document import Block, BulletList, Document, Figure, Note, Paragraph, Section, code
+from autocnn.reporting._document import (
+    Block,
+    BulletList,
+    Cell,
+    Document,
+    Figure,
+    Note,
+    Paragraph,
+    Section,
+    Table,
+    code,
+)
 from autocnn.reporting._facts import Scalar, StudyFacts, collect, parameter_values
 from autocnn.reporting._html import render_html
 from autocnn.reporting._importance import Importances, parameter_importances
@@ -239,10 +250,41 @@ def _summary(facts: StudyFacts, why: list[str]) -> list[Block]:
     fidelity = _fidelity_sentence(facts)
     if fidelity:
         blocks.append(Note(fidelity))
+    blocks.extend(_rung_blocks(facts))
     if why:
         blocks.append(Paragraph("Why it won:"))
         blocks.append(BulletList(tuple(why)))
     return blocks
+
+
+def _rung_blocks(facts: StudyFacts) -> list[Block]:
+    """Say how the final rung judged the top trials again, with one row per trial it trained."""
+    if not facts.rung:
+        return []
+    results = sorted(facts.rung, key=lambda result: -result.val_accuracy)
+    epochs = max(result.planned_epochs for result in results)
+    text = (
+        f"The final rung trained the top {format_number_of(len(results), 'trial')} again for "
+        f"{format_number_of(epochs, 'epoch')} on all {results[0].train_images:,} training images, judged on "
+        "the validation split; the trials it judged rank first, by its result, and the best of them was retrained."
+    )
+    rows = tuple(
+        (
+            Cell(str(result.trial_number), sort=result.trial_number),
+            Cell("-" if result.trial_val_accuracy is None else f"{result.trial_val_accuracy:.4f}"),
+            Cell(f"{result.val_accuracy:.4f}", sort=result.val_accuracy),
+            Cell(str(result.epochs) if result.completed else f"{result.epochs} (cut at the deadline)"),
+            Cell(format_seconds(result.seconds), sort=result.seconds),
+        )
+        for result in results
+    )
+    table = Table(
+        headers=("trial", "trial val accuracy", "rung val accuracy", "rung epochs", "time"),
+        rows=rows,
+        align=("right", "right", "right", "right", "right"),
+        caption="The final rung",
+    )
+    return [Paragraph(text), table]
 
 
 def _fidelity_sentence(facts: StudyFacts) -> str | None:

@@ -14,6 +14,7 @@ from autocnn.space._sampling import RandomSuggester, sample_config
 from autocnn.space._schema import (
     BlocksSpace,
     Constraints,
+    FinalRung,
     HeadSpace,
     Objective,
     SearchSettings,
@@ -26,6 +27,7 @@ __all__ = [
     "Choice",
     "Constraints",
     "Dimension",
+    "FinalRung",
     "Fixed",
     "FloatRange",
     "HeadSpace",

@@ -15,6 +15,7 @@ PrunerName = Literal["none", "median", "asha", "hyperband"]
 Backend = Literal["optuna", "keras-tuner"]
 Metric = Literal["val_accuracy", "val_loss", "params", "flops", "train_time"]
 
+RUNG_METRICS = ("val_accuracy", "val_loss")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "swish", "tanh", "sigmoid")
 
 _IntFilters = Annotated[Dimension, Spec("int", ge=1, le=4096)]
@@ -166,6 +167,28 @@ class Constraints(BaseModel):
     max_flops: int | None = Field(None, ge=1)
 
 
+class FinalRung(BaseModel):
+    """The final rung: the top trials trained again, longer and on all training images, before the retrain.
+
+    Short trials on part of the data favour networks that learn fast; the rung judges the best
+    of them where longer training shows, so the retrain starts from the one that gains most.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    candidates: int = Field(
+        0, ge=0, le=20, description="how many of the top trials the rung trains again; 0: no rung"
+    )
+    epochs: int = Field(10, ge=1, le=1000, description="epochs of each rung run, on the whole training split")
+    share: float = Field(
+        0.15,
+        gt=0.0,
+        lt=1.0,
+        description="the largest share of a time budget the search keeps for the rung; "
+        "candidates that do not fit in it are left out",
+    )
+
+
 class SearchSettings(BaseModel):
     """How the search runs; the command line can override these."""
 
@@ -202,6 +225,7 @@ class SearchSettings(BaseModel):
         description="the largest share of a time budget the search keeps for the final retrain; "
         "trials always get the rest, and a longer retrain is cut to it",
     )
+    final_rung: FinalRung = FinalRung()
 
     @field_validator("objective", mode="before")
     @classmethod
@@ -224,6 +248,16 @@ class SearchSettings(BaseModel):
         metrics = [objective.metric for objective in self.objective]
         if len(set(metrics)) != len(metrics):
             raise ValueError(f"objective lists a metric twice: {metrics}")
+        if self.final_rung.candidates and (len(metrics) != 1 or metrics[0] not in RUNG_METRICS):
+            raise ValueError(
+                f"final_rung judges one validation metric; with the objectives {metrics} set "
+                "final_rung.candidates to 0, or keep one objective (val_accuracy or val_loss)"
+            )
+        if self.final_rung.candidates and self.retrain_share + self.final_rung.share >= 1:
+            raise ValueError(
+                f"retrain_share {self.retrain_share:g} and final_rung.share {self.final_rung.share:g} leave "
+                "no time for trials; keep their sum below 1"
+            )
         return self
 
 

@@ -261,7 +261,10 @@ def _fidelity(
     retrain_s = RETRAIN_SHARE * budget_s
     full_images = facts.train_images + facts.validation_images
     width, retrain_epochs = _width_and_retrain(skeleton.flops, cost, retrain_s=retrain_s, images=full_images)
-    max_flops = cost.flops_within(retrain_s / (retrain_epochs * full_images))
+    # at least the narrowest network, however short the budget: a plan always holds a network to train
+    max_flops = max(
+        cost.flops_within(retrain_s / (retrain_epochs * full_images)), skeleton.flops(width, large=False)
+    )
     reasons["model.blocks.filters"] = (
         f"widths that let {retrain_epochs} retrain epochs fit; doubled per block"
     )
@@ -273,28 +276,29 @@ def _fidelity(
     search_s = (1 - RETRAIN_SHARE) * budget_s
     counted = max_trials is not None and not budget_given
     trials = TARGET_TRIALS if max_trials is None else max_trials
+    # A counted plan's trials are the default budget's; only a budgeted plan has a final rung.
+    fidelity_trials = TARGET_TRIALS if counted else trials
+    trial_image_s = cost.seconds_per_image(skeleton.flops(width, large=False))
+    rung_s = RUNG_SHARE * budget_s
+    rung_epochs = final_rung_epochs(
+        cost.seconds_per_image(math.sqrt(skeleton.flops(width, large=False) * max_flops)),
+        facts=facts,
+        rung_s=rung_s,
+        trial_fidelity=trial_fidelity(
+            trial_image_s, facts=facts, search_s=search_s - rung_s, trials=fidelity_trials
+        ),
+    )
+    if rung_epochs:
+        search_s -= rung_s
+    epochs, fraction = trial_fidelity(trial_image_s, facts=facts, search_s=search_s, trials=fidelity_trials)
     if counted:
         search_s *= trials / TARGET_TRIALS
-    trial_image_s = cost.seconds_per_image(skeleton.flops(width, large=False))
-    rung_epochs = 0
-    if not counted:
-        typical_flops = math.sqrt(skeleton.flops(width, large=False) * max_flops)
-        rung_epochs = final_rung_epochs(
-            cost.seconds_per_image(typical_flops),
-            facts=facts,
-            rung_s=RUNG_SHARE * budget_s,
-            trial_fidelity=trial_fidelity(
-                trial_image_s, facts=facts, search_s=search_s - RUNG_SHARE * budget_s, trials=trials
-            ),
-        )
-    if rung_epochs:
-        search_s -= RUNG_SHARE * budget_s
-    epochs, fraction = trial_fidelity(trial_image_s, facts=facts, search_s=search_s, trials=trials)
+        rung_epochs = 0
     if rung_epochs:
         reasons["search.final_rung.epochs"] = (
             f"the top {RUNG_CANDIDATES} trials trained again on all {facts.train_images:,} training images "
-            f"fit in {100 * RUNG_SHARE:.0f}% of the budget; they see {rung_epochs / (epochs * fraction):.0f}x "
-            "a trial's images, where regularisation and augmentation show"
+            f"fit in {100 * RUNG_SHARE:.0f}% of the budget: {rung_epochs / (epochs * fraction):.1f}x a trial's "
+            "training, where regularisation and augmentation show"
         )
     planned_retrain = retrain_epochs
     if counted and trials < TARGET_TRIALS:

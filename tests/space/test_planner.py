@@ -111,3 +111,26 @@ def test_unbalanced_classes_are_noted():
         "training.label_smoothing"
         not in plan_space(images(800, 16, classes=4), timeout=300, step_cost=MACHINE).reasons
     )
+
+
+def test_a_long_search_on_many_images_ends_in_a_final_rung_that_trains_the_top_trials_longer():
+    data = images(54_000, 28)
+    plan = plan_space(data, timeout=3600, step_cost=MACHINE)
+    settings = plan.space.search
+    trial_work = plan.space.training.epochs.values()[0] * settings.trial_train_fraction
+    assert settings.final_rung.candidates == 3
+    assert settings.final_rung.epochs >= 2 * trial_work
+    assert settings.final_rung.share + settings.retrain_share < 1
+    assert plan.budget_s <= 3600
+    assert "final_rung:" in plan.yaml and "a trial's training" in plan.yaml
+    assert f"again for {settings.final_rung.epochs} epochs" in plan.summary
+    assert space_hash(parse_space(plan.yaml, source="planned.yaml")) == space_hash(plan.space)
+
+
+def test_no_final_rung_when_it_cannot_train_the_top_trials_longer_than_a_trial_or_trials_are_counted():
+    slow = StepCost(fixed_s=1e-3, per_flop_s=4e-10)
+    squeezed = plan_space(images(20_000, 28), timeout=120, step_cost=slow)
+    assert squeezed.space.search.final_rung.candidates == 0
+    assert "final_rung" not in squeezed.yaml and "again for" not in squeezed.summary
+    counted = plan_space(images(54_000, 28), max_trials=3, step_cost=MACHINE)
+    assert counted.space.search.final_rung.candidates == 0

@@ -1,0 +1,148 @@
+"""The final rung: the top trials trained again, longer and on all training images, and the best of them retrained."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from autocnn.core.callbacks import SearchCallback
+from autocnn.core.plan import plan_search
+from autocnn.core.records import RungResult, TrialRecord, TrialStatus
+from autocnn.core.rung import RUNG_ATTR, rank_with_rung, run_final_rung
+from autocnn.core.session import search
+from autocnn.core.study import load_study
+from autocnn.data import load_dataset
+from autocnn.errors import ConfigError
+from autocnn.space import Objective, parse_space
+
+# Trials of one epoch on 30% of the digits; the rung trains the top two for three epochs on all of them.
+RUNG_SPACE = """
+name: rung
+model:
+  blocks: {count: 1, filters: [8, 16], pooling: max}
+  head: {dense_layers: 0}
+training:
+  learning_rate: [0.001, 0.003, 0.01]
+  batch_size: 64
+  epochs: 1
+search:
+  algorithm: random
+  pruner: none
+  max_trials: 4
+  trial_train_fraction: 0.3
+  retrain_epochs: 2
+  final_rung: {candidates: 2, epochs: 3}
+"""
+
+
+class Heard(SearchCallback):
+    """Records what the search says about the final rung and the retrain."""
+
+    def __init__(self) -> None:
+        self.rung_starts: list[tuple[list[int], int]] = []
+        self.rung_results: list[RungResult] = []
+        self.notes: list[str] = []
+
+    def on_final_rung_start(self, numbers, *, epochs):
+        self.rung_starts.append((list(numbers), epochs))
+
+    def on_final_rung_result(self, result):
+        self.rung_results.append(result)
+
+    def on_retrain_note(self, message):
+        self.notes.append(message)
+
+
+def _record(number: int, value: float) -> TrialRecord:
+    return TrialRecord(number=number, status=TrialStatus.COMPLETE, config=None, values=(value,))
+
+
+def _result(number: int, accuracy: float, loss: float, *, epochs: int = 5, planned: int = 5) -> RungResult:
+    return RungResult(
+        trial_number=number,
+        epochs=epochs,
+        planned_epochs=planned,
+        train_images=100,
+        val_accuracy=accuracy,
+        val_loss=loss,
+        trial_val_accuracy=None,
+        seconds=1.0,
+    )
+
+
+def test_trials_the_rung_judged_rank_first_by_its_result_and_a_run_it_cut_counts_for_nothing():
+    ranked = [_record(0, 0.95), _record(1, 0.94), _record(2, 0.93), _record(3, 0.92)]
+    results = [_result(2, 0.97, 0.2), _result(1, 0.96, 0.1), _result(0, 0.99, 0.05, epochs=3)]
+    by_accuracy = rank_with_rung(ranked, results, Objective(metric="val_accuracy", direction="maximize"))
+    assert [record.number for record in by_accuracy] == [2, 1, 0, 3]
+    by_loss = rank_with_rung(ranked, results, Objective(metric="val_loss", direction="minimize"))
+    assert [record.number for record in by_loss] == [1, 2, 0, 3]
+    assert rank_with_rung(ranked, [], Objective()) == ranked
+
+
+def test_a_rung_needs_one_validation_objective_and_time_left_for_trials():
+    with pytest.raises(ConfigError, match="final_rung"):
+        parse_space(
+            "name: x\nsearch:\n  final_rung: {candidates: 2}\n"
+            "  objective: [{metric: val_accuracy}, {metric: params, direction: minimize}]\n",
+            source="space.yaml",
+        )
+    with pytest.raises(ConfigError, match="no time for trials"):
+        parse_space(
+            "name: x\nsearch:\n  final_rung: {candidates: 2, share: 0.3}\n  retrain_share: 0.7\n",
+            source="space.yaml",
+        )
+
+
+def test_the_rung_trains_the_top_trials_on_all_images_and_the_retrain_takes_its_winner(write_space, workdir):
+    space = write_space(RUNG_SPACE)
+    digits = load_dataset("digits")
+    # the trials first, without the retrain (and so without the rung)
+    study = search(space, dataset="digits", study="rung", workdir=workdir, retrain=False)
+    assert study.rung_results == () and study.final is None
+    by_trials = [record.number for record in study.ranked(rung=False)]
+
+    # a deadline the rung cannot meet: every candidate is left out, and said so
+    heard = Heard()
+    plan, data = plan_search(space, dataset="digits", study="rung")
+    assert run_final_rung(study, plan=plan, dataset=data, callbacks=[heard], deadline=time.monotonic()) == ()
+    assert study.rung_results == ()
+    assert len(heard.notes) == 2 and all("left out" in note for note in heard.notes)
+
+    # the second trial was judged already (by an earlier rung, say) and did better than any run can
+    judged = _result(by_trials[1], 1.0, 0.0, epochs=3, planned=3)
+    study.optuna_study.set_user_attr(RUNG_ATTR, [judged.to_dict()])
+    heard = Heard()
+    study = search(space, dataset="digits", study="rung", workdir=workdir, callbacks=[heard])
+    assert heard.rung_starts == [([by_trials[0]], 3)]
+    trained = heard.rung_results
+    assert [result.trial_number for result in trained] == [by_trials[0]]
+    assert trained[0].completed and trained[0].epochs == 3 and trained[0].val_accuracy < 1.0
+    # all the training split, not the trials' 30% of it
+    assert trained[0].train_images == len(digits.x_train)
+    results = study.rung_results
+    assert {result.trial_number for result in results} == set(by_trials[:2])
+    # the retrain takes the rung's winner, not the trials' best
+    assert study.final is not None and study.final.trial_number == by_trials[1]
+    assert study.ranked()[0].number == by_trials[1] == study.best_trial.number
+    winner = judged
+
+    board = study.leaderboard().set_index("trial")
+    for result in results:
+        assert board.loc[result.trial_number, "rung_val_accuracy"] == pytest.approx(result.val_accuracy)
+    others = [number for number in by_trials if number not in {r.trial_number for r in results}]
+    assert all(math.isnan(board.loc[number, "rung_val_accuracy"]) for number in others)
+    assert study.summary()["final_rung"][0]["trial_number"] == results[0].trial_number
+
+    report = study.report(out=workdir / "report").parent / "report.md"
+    text = report.read_text()
+    assert "The final rung trained the top 2 trials again for 3 epochs" in text
+    assert f"| {winner.trial_number} |" in text
+
+    # the same command again: nothing left to judge, nothing trained again
+    heard = Heard()
+    again = search(space, dataset="digits", study="rung", workdir=workdir, callbacks=[heard])
+    assert heard.rung_starts == [] and again.rung_results == results
+    assert load_study("rung", workdir=workdir).final == study.final

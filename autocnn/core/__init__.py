@@ -25,6 +25,7 @@ _LAZY = {
     "DatasetRef": "autocnn.core.plan",
     "FinalResult": "autocnn.core.study",
     "LoopEnd": "autocnn.core.records",
+    "RungResult": "autocnn.core.records",
     "SearchCallback": "autocnn.core.callbacks",
     "SearchInfo": "autocnn.core.callbacks",
     "SearchPlan": "autocnn.core.plan",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import math
 import os
 import re
 import socket
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from autocnn.config import TrialConfig
     from autocnn.core.callbacks import SearchInfo
-    from autocnn.core.records import EpochRecord, TrialRecord
+    from autocnn.core.records import EpochRecord, RungResult, TrialRecord
     from autocnn.core.study import FinalResult, Study
 
 MAX_METRICS_PER_BATCH = 1000
@@ -184,6 +185,19 @@ class MLflowTracker(Tracker):
     def on_trial_end(self, record: TrialRecord, *, model: keras.Model | None = None) -> None:
         """Send the trial's metrics, state, reason and artifacts, and end its run."""
         self._safely(f"ending trial {record.number}", lambda: self._end_trial(record, model))
+
+    def on_final_rung_result(self, result: RungResult) -> None:
+        """Log one trial's final-rung result on the search's run (``final_rung.trial_N.val_accuracy``)."""
+        self._safely("recording the final rung", lambda: self._rung(result), cost="model")
+
+    def _rung(self, result: RungResult) -> None:
+        if self.parent_run_id is None:
+            return
+        prefix = f"final_rung.trial_{result.trial_number}"
+        values = {f"{prefix}.val_accuracy": result.val_accuracy, f"{prefix}.epochs": float(result.epochs)}
+        if math.isfinite(result.val_loss):
+            values[f"{prefix}.val_loss"] = result.val_loss
+        self._log(self.parent_run_id, metrics=_stamped(values))
 
     def on_retrain_end(self, final: FinalResult, *, model: keras.Model, example: Any) -> None:
         """Log the test metrics and the retrained model; register it when asked."""

@@ -377,3 +377,29 @@ def test_a_model_that_cannot_be_logged_warns_and_the_rest_is_still_recorded(work
     parent = tracker._client.get_run(tracker.parent_run_id)
     assert parent.info.status == "FINISHED"
     assert parent.data.metrics["final.test_accuracy"] == 0.9
+
+
+def test_final_rung_results_are_metrics_of_the_search_run(workdir, small_space):
+    from autocnn.core.records import RungResult
+
+    tracker = MLflowTracker(tracking_uri=default_tracking_uri(workdir))
+    tracker.on_search_start(make_info(small_space, workdir))
+    record = make_record(3, "complete", curve=CURVE)
+    run_trial(tracker, record)
+    tracker.on_final_rung_result(
+        RungResult(
+            trial_number=3,
+            epochs=4,
+            planned_epochs=4,
+            train_images=900,
+            val_accuracy=0.9375,
+            val_loss=float("nan"),
+            trial_val_accuracy=0.9,
+            seconds=2.0,
+        )
+    )
+    tracker.on_search_end(FakeStudy([record]))
+    metrics = tracker._client.get_run(tracker.parent_run_id).data.metrics
+    assert metrics["final_rung.trial_3.val_accuracy"] == 0.9375
+    assert metrics["final_rung.trial_3.epochs"] == 4
+    assert "final_rung.trial_3.val_loss" not in metrics  # NaN is not logged

@@ -188,6 +188,13 @@ class FinalRung(BaseModel):
         "candidates that do not fit in it are left out",
     )
 
+    @field_validator("candidates")
+    @classmethod
+    def _none_or_a_choice(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("1 judges nothing (the rung chooses among the top trials): use 0 or at least 2")
+        return value
+
 
 class SearchSettings(BaseModel):
     """How the search runs; the command line can override these."""

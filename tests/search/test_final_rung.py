@@ -89,6 +89,8 @@ def test_a_rung_needs_one_validation_objective_and_time_left_for_trials():
             "  objective: [{metric: val_accuracy}, {metric: params, direction: minimize}]\n",
             source="space.yaml",
         )
+    with pytest.raises(ConfigError, match=r"final_rung.candidates: 1 judges nothing"):
+        parse_space("name: x\nsearch:\n  final_rung: {candidates: 1}\n", source="space.yaml")
     with pytest.raises(ConfigError, match="no time for trials"):
         parse_space(
             "name: x\nsearch:\n  final_rung: {candidates: 2, share: 0.3}\n  retrain_share: 0.7\n",

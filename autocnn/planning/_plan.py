@@ -37,9 +37,8 @@ TRANSLATION_FROM_PX = 16  # below this a 6% shift is under a pixel
 RUNG_CANDIDATES = 3
 RUNG_SHARE = 0.15  # of the budget, taken from the trials' share
 RUNG_EPOCHS = (30, 20, 15, 12, 10, 8, 6, 5, 4)
-RUNG_GAIN = (
-    2.0  # a rung pays only when it trains each candidate on at least this many times the trials' images
-)
+# a rung pays only when each candidate trains on at least this many times the images of a trial
+RUNG_GAIN = 2.0
 
 
 @dataclass(frozen=True)

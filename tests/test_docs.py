@@ -38,7 +38,9 @@ def test_the_docs_build_strictly_with_the_api_from_the_docstrings(docs_copy):
     assert built.returncode == 0, built.stderr[-3000:]
     api = (docs_copy / "site" / "api" / "index.html").read_text(encoding="utf-8")
     assert "Run an architecture and hyperparameter search and return its Study." in api
-    assert 'id="autocnn.core.study.Study.plot_history"' in api and "_repr_html_" not in api  # no private members
+    assert (
+        'id="autocnn.core.study.Study.plot_history"' in api and "_repr_html_" not in api
+    )  # no private members
     guide = (docs_copy / "site" / "guide" / "index.html").read_text(encoding="utf-8")
     assert 'href="../api/#autocnn.core.session.search"' in guide
 

@@ -9,12 +9,13 @@ by that judgement. Each result is stored as soon as it is known, so a killed run
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autocnn._files import replacing
-from autocnn._format import format_seconds
+from autocnn._format import format_number_of, format_seconds
 from autocnn._stop import raise_if_stop_requested
 from autocnn.core.callbacks import SearchCallback
 from autocnn.core.fidelity import (
@@ -31,9 +32,11 @@ if TYPE_CHECKING:
     from autocnn.data import Dataset
     from autocnn.space import Objective
 
-__all__ = ["RUNG_ATTR", "rank_with_rung", "read_rung", "run_final_rung"]
+__all__ = ["MIN_GAIN", "RUNG_ATTR", "rank_with_rung", "read_rung", "run_final_rung"]
 
 RUNG_ATTR = "final_rung"
+#: A rung run is worth its time only when it trains on at least this many times a trial's images.
+MIN_GAIN = 2.0
 
 
 def read_rung(optuna_study: Any) -> tuple[RungResult, ...]:
@@ -66,52 +69,102 @@ def run_final_rung(
 ) -> tuple[RungResult, ...]:
     """Train the top trials again at the rung's fidelity before the retrain's time; store each result.
 
-    Candidates already judged are not trained again; one that would not end before the retrain's
-    time starts is left out and said so. Returns the results of this call.
+    The rung fits the time left as measured on the trials: fewer epochs than ``final_rung.epochs``
+    (all candidates the same, never below ``MIN_GAIN`` times a trial's training), else fewer
+    candidates, else none, each said. Candidates judged by an earlier call are not trained again,
+    and later ones get the same epochs. Returns the results of this call.
     """
     settings = plan.space.search.final_rung
     if not settings.candidates or len(plan.space.search.objective) != 1:
         return ()
     trials = study.trials()
-    by_trials = study.ranked(among=trials, rung=False)
-    candidates = by_trials[: settings.candidates]
-    if len(candidates) < 2:
-        return ()
-    judged = {result.trial_number for result in study.rung_results if result.completed}
+    candidates = study.ranked(among=trials, rung=False)[: settings.candidates]
+    earlier = [result for result in study.rung_results if result.completed]
+    judged = {result.trial_number for result in earlier}
     waiting = [record for record in candidates if record.number not in judged]
-    if not waiting:
+    if len(candidates) < 2 or not waiting:
         return ()
     trial_data = trial_dataset(dataset, plan.space.search, seed=plan.seed)
+    epoch_seconds = {
+        record.number: rung_epoch_seconds(record, trials=trials, trial_data=trial_data, full_data=dataset)
+        for record in waiting
+    }
     rung_end = (
         None
         if deadline is None
         else deadline
         - _retrain_reserve(candidates, plan=plan, trials=trials, trial_data=trial_data, dataset=dataset)
     )
+    epochs = earlier[0].planned_epochs if earlier else settings.epochs
+    if rung_end is not None:
+        fitted = _fit_time(
+            waiting,
+            epoch_seconds=epoch_seconds,
+            left=rung_end - time.monotonic(),
+            epochs=epochs,
+            least=epochs if earlier else min(epochs, _least_epochs(candidates, plan=plan)),
+            judged=len(judged),
+            say=lambda message: _say(callbacks, message),
+        )
+        if fitted is None:
+            return ()
+        waiting, epochs = fitted
     for callback in callbacks:
-        callback.on_final_rung_start([record.number for record in waiting], epochs=settings.epochs)
+        callback.on_final_rung_start([record.number for record in waiting], epochs=epochs)
     results: list[RungResult] = []
     for record in waiting:
         raise_if_stop_requested()
-        epoch_seconds = rung_epoch_seconds(record, trials=trials, trial_data=trial_data, full_data=dataset)
-        if rung_end is not None and epoch_seconds is not None:
-            left = rung_end - time.monotonic()
-            if settings.epochs * epoch_seconds > left:
-                _say(
-                    callbacks,
-                    f"final rung: trial #{record.number} left out, its {settings.epochs} epochs of about "
-                    f"{format_seconds(epoch_seconds)} do not fit in the {format_seconds(max(left, 0.0))} "
-                    "before the retrain",
-                )
-                continue
-        result = _judge(
-            record, study=study, dataset=dataset, epochs=settings.epochs, seed=plan.seed, end=rung_end
-        )
+        result = _judge(record, study=study, dataset=dataset, epochs=epochs, seed=plan.seed, end=rung_end)
         results.append(result)
         _store(study, result)
         for callback in callbacks:
             callback.on_final_rung_result(result)
     return tuple(results)
+
+
+def _fit_time(
+    waiting: list[TrialRecord],
+    *,
+    epoch_seconds: dict[int, float | None],
+    left: float,
+    epochs: int,
+    least: int,
+    judged: int,
+    say: Callable[[str], None],
+) -> tuple[list[TrialRecord], int] | None:
+    """Return the candidates and epochs that fit in ``left`` seconds: fewer epochs (to ``least``), then candidates.
+
+    None when fewer than two candidates (with the ``judged`` ones) would be left to compare.
+    """
+    kept = list(waiting)
+    while kept and judged + len(kept) >= 2:
+        per_epoch = sum(epoch_seconds[record.number] or 0.0 for record in kept)
+        fit = epochs if per_epoch <= 0 else min(epochs, int(max(left, 0.0) // per_epoch))
+        if fit >= least:
+            dropped = [record.number for record in waiting if record not in kept]
+            if dropped:
+                listed = ", ".join(f"#{number}" for number in dropped)
+                say(
+                    f"final rung: trial {listed} left out, so that the others get {fit} epochs before the retrain"
+                )
+            if fit < epochs:
+                say(
+                    f"final rung: {fit} of its {epochs} epochs fit in the {format_seconds(max(left, 0.0))} "
+                    "before the retrain"
+                )
+            return kept, fit
+        kept.pop()
+    say(
+        f"final rung: skipped, {format_number_of(least, 'epoch')} of two trials do not fit in the "
+        f"{format_seconds(max(left, 0.0))} before the retrain"
+    )
+    return None
+
+
+def _least_epochs(candidates: Sequence[TrialRecord], *, plan: SearchPlan) -> int:
+    """Return the fewest rung epochs worth running: ``MIN_GAIN`` times the longest candidate's trial training."""
+    trial_epochs = max(record.config.training.epochs for record in candidates if record.config is not None)
+    return max(1, math.ceil(MIN_GAIN * trial_epochs * plan.space.search.trial_train_fraction))
 
 
 def _judge(

@@ -11,6 +11,7 @@ import numpy as np
 
 from autocnn._format import format_number_of
 from autocnn.config import TrialConfig
+from autocnn.core.rung import MIN_GAIN
 from autocnn.planning._probe import StepCost, probe_step_cost
 from autocnn.planning._render import render_plan
 from autocnn.space import SearchSpace, format_duration, space_from_dict
@@ -37,8 +38,6 @@ TRANSLATION_FROM_PX = 16  # below this a 6% shift is under a pixel
 RUNG_CANDIDATES = 3
 RUNG_SHARE = 0.15  # of the budget, taken from the trials' share
 RUNG_EPOCHS = (30, 20, 15, 12, 10, 8, 6, 5, 4)
-# a rung pays only when each candidate trains on at least this many times the images of a trial
-RUNG_GAIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -280,7 +279,7 @@ def _fidelity(
     trial_image_s = cost.seconds_per_image(skeleton.flops(width, large=False))
     rung_s = RUNG_SHARE * budget_s
     rung_epochs = final_rung_epochs(
-        cost.seconds_per_image(math.sqrt(skeleton.flops(width, large=False) * max_flops)),
+        cost.seconds_per_image(max_flops),  # the top trials tend to be the largest networks allowed
         facts=facts,
         rung_s=rung_s,
         trial_fidelity=trial_fidelity(
@@ -392,7 +391,7 @@ def final_rung_epochs(
 ) -> int:
     """Return the most epochs of ``RUNG_CANDIDATES`` runs on all training images within ``rung_s``; 0: no rung pays.
 
-    A rung pays when each run sees at least ``RUNG_GAIN`` times the images a trial trains on
+    A rung pays when each run sees at least ``MIN_GAIN`` times the images a trial trains on
     (``trial_fidelity`` is the trials' epochs and training fraction).
     """
     trial_epochs, trial_fraction = trial_fidelity
@@ -401,7 +400,7 @@ def final_rung_epochs(
     )
     for epochs in RUNG_EPOCHS:
         if RUNG_CANDIDATES * epochs * per_epoch <= rung_s:
-            return epochs if epochs >= RUNG_GAIN * trial_epochs * trial_fraction else 0
+            return epochs if epochs >= MIN_GAIN * trial_epochs * trial_fraction else 0
     return 0
 
 

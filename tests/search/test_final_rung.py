@@ -10,7 +10,7 @@ import pytest
 from autocnn.core.callbacks import SearchCallback
 from autocnn.core.plan import plan_search
 from autocnn.core.records import RungResult, TrialRecord, TrialStatus
-from autocnn.core.rung import RUNG_ATTR, rank_with_rung, run_final_rung
+from autocnn.core.rung import RUNG_ATTR, _fit_time, rank_with_rung, run_final_rung
 from autocnn.core.session import search
 from autocnn.core.study import load_study
 from autocnn.data import load_dataset
@@ -82,6 +82,50 @@ def test_trials_the_rung_judged_rank_first_by_its_result_and_a_run_it_cut_counts
     assert rank_with_rung(ranked, [], Objective()) == ranked
 
 
+@pytest.mark.parametrize(
+    ("left", "least", "kept", "epochs", "said"),
+    [
+        (100.0, 3, [0, 1, 2], 3, ["final rung: 3 of its 8 epochs fit in the 1 min 40 s before the retrain"]),
+        (
+            100.0,
+            4,
+            [0, 1],
+            5,
+            [
+                "final rung: trial #2 left out, so that the others get 5 epochs before the retrain",
+                "final rung: 5 of its 8 epochs fit in the 1 min 40 s before the retrain",
+            ],
+        ),
+        (1000.0, 4, [0, 1, 2], 8, []),
+        (
+            50.0,
+            4,
+            None,
+            None,
+            ["final rung: skipped, 4 epochs of two trials do not fit in the 50 s before the retrain"],
+        ),
+    ],
+)
+def test_the_rung_fits_the_time_left_with_fewer_epochs_then_fewer_candidates(left, least, kept, epochs, said):
+    waiting = [_record(number, 0.9) for number in range(3)]
+    notes: list[str] = []
+    fitted = _fit_time(
+        waiting,
+        epoch_seconds={0: 10.0, 1: 10.0, 2: 10.0},
+        left=left,
+        epochs=8,
+        least=least,
+        judged=0,
+        say=notes.append,
+    )
+    assert notes == said
+    if kept is None:
+        assert fitted is None
+    else:
+        assert fitted is not None
+        assert [record.number for record in fitted[0]] == kept and fitted[1] == epochs
+
+
 def test_a_rung_needs_one_validation_objective_and_time_left_for_trials():
     with pytest.raises(ConfigError, match="final_rung"):
         parse_space(
@@ -106,12 +150,14 @@ def test_the_rung_trains_the_top_trials_on_all_images_and_the_retrain_takes_its_
     assert study.rung_results == () and study.final is None
     by_trials = [record.number for record in study.ranked(rung=False)]
 
-    # a deadline the rung cannot meet: every candidate is left out, and said so
+    # a deadline the rung cannot meet: it is skipped, and said so
     heard = Heard()
     plan, data = plan_search(space, dataset="digits", study="rung")
     assert run_final_rung(study, plan=plan, dataset=data, callbacks=[heard], deadline=time.monotonic()) == ()
     assert study.rung_results == ()
-    assert len(heard.notes) == 2 and all("left out" in note for note in heard.notes)
+    assert heard.notes == [
+        "final rung: skipped, 1 epoch of two trials do not fit in the 0.0 s before the retrain"
+    ]
 
     # the second trial was judged already (by an earlier rung, say) and did better than any run can
     judged = _result(by_trials[1], 1.0, 0.0, epochs=3, planned=3)

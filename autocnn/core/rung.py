@@ -96,6 +96,15 @@ def run_final_rung(
         - _retrain_reserve(candidates, plan=plan, trials=trials, trial_data=trial_data, dataset=dataset)
     )
     epochs = earlier[0].planned_epochs if earlier else settings.epochs
+    trial_training = _trial_training(candidates, plan=plan)
+    if epochs <= trial_training:
+        _say(
+            callbacks,
+            f"final rung: skipped, its {format_number_of(epochs, 'epoch')} on all training images train no "
+            f"longer than a trial ({trial_training:g} epoch{'' if trial_training == 1 else 's'} of them); "
+            "raise search.final_rung.epochs",
+        )
+        return ()
     if rung_end is not None:
         fitted = _fit_time(
             waiting,
@@ -161,10 +170,15 @@ def _fit_time(
     return None
 
 
+def _trial_training(candidates: Sequence[TrialRecord], *, plan: SearchPlan) -> float:
+    """Return the longest candidate's trial training, in epochs of the whole training split."""
+    trial_epochs = max(record.config.training.epochs for record in candidates if record.config is not None)
+    return trial_epochs * plan.space.search.trial_train_fraction
+
+
 def _least_epochs(candidates: Sequence[TrialRecord], *, plan: SearchPlan) -> int:
     """Return the fewest rung epochs worth running: ``MIN_GAIN`` times the longest candidate's trial training."""
-    trial_epochs = max(record.config.training.epochs for record in candidates if record.config is not None)
-    return max(1, math.ceil(MIN_GAIN * trial_epochs * plan.space.search.trial_train_fraction))
+    return max(1, math.ceil(MIN_GAIN * _trial_training(candidates, plan=plan)))
 
 
 def _judge(

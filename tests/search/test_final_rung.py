@@ -194,3 +194,20 @@ def test_the_rung_trains_the_top_trials_on_all_images_and_the_retrain_takes_its_
     again = search(space, dataset="digits", study="rung", workdir=workdir, callbacks=[heard])
     assert heard.rung_starts == [] and again.rung_results == results
     assert load_study("rung", workdir=workdir).final == study.final
+
+
+def test_a_rung_no_longer_than_a_trial_is_skipped_with_what_to_change(write_space, workdir):
+    space = write_space(RUNG_SPACE.replace("trial_train_fraction: 0.3", "trial_train_fraction: 1.0"))
+    space.write_text(
+        space.read_text().replace(
+            "final_rung: {candidates: 2, epochs: 3}", "final_rung: {candidates: 2, epochs: 1}"
+        )
+    )
+    heard = Heard()
+    study = search(space, dataset="digits", study="short", workdir=workdir, max_trials=2, callbacks=[heard])
+    assert heard.rung_starts == [] and study.rung_results == ()
+    assert heard.notes == [
+        "final rung: skipped, its 1 epoch on all training images train no longer than a trial (1 epoch of them); "
+        "raise search.final_rung.epochs"
+    ]
+    assert study.final is not None

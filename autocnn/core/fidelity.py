@@ -63,11 +63,9 @@ def rung_epoch_seconds(
     A whole epoch (training, validation, the input pipeline's start) rather than the training steps
     alone, since on small data the rest is most of an epoch. Pooled like :func:`retrain_epoch_seconds`.
     """
-    pool = (best, *(trial for trial in trials if trial.number != best.number))
     scaled = [
         epoch.seconds / ratio
-        for trial in pool
-        if (ratio := _flops_ratio(trial, best)) is not None
+        for trial, ratio in _similar(best, trials)
         for epoch in trial.curve
         if epoch.seconds > 0
     ]
@@ -78,34 +76,28 @@ def rung_epoch_seconds(
     return statistics.median(scaled) * scale * RETRAIN_SAFETY
 
 
-def _flops_ratio(trial: TrialRecord, best: TrialRecord) -> float | None:
-    """Return ``trial``'s FLOPs over ``best``'s when within ``SIMILAR_FLOPS`` (1 for ``best`` itself), else None."""
-    if trial.number == best.number:
-        return 1.0
-    if not (trial.flops and best.flops):
-        return None
-    ratio = trial.flops / best.flops
-    return ratio if 1 / SIMILAR_FLOPS <= ratio <= SIMILAR_FLOPS else None
+def _similar(best: TrialRecord, trials: Sequence[TrialRecord]) -> list[tuple[TrialRecord, float]]:
+    """Return ``best`` (ratio 1) and the trials within ``SIMILAR_FLOPS`` of its FLOPs, with their FLOPs ratio."""
+    pooled = [(best, 1.0)]
+    if best.flops:
+        for trial in trials:
+            if trial.number != best.number and trial.flops:
+                ratio = trial.flops / best.flops
+                if 1 / SIMILAR_FLOPS <= ratio <= SIMILAR_FLOPS:
+                    pooled.append((trial, ratio))
+    return pooled
 
 
 def _median_seconds_per_image(
     best: TrialRecord, trials: Sequence[TrialRecord], *, trial_data: Dataset
 ) -> float | None:
     """Return the median seconds per trained image for the best network, pooled over trials of similar FLOPs."""
-    if best.flops:
-        pool = (best, *(trial for trial in trials if trial.number != best.number))
-        ratios = [(trial, trial.flops / best.flops) for trial in pool if trial.flops]
-        scaled = [
-            _seconds_per_image(trial, epoch, trial_data=trial_data) / ratio
-            for trial, ratio in ratios
-            if 1 / SIMILAR_FLOPS <= ratio <= SIMILAR_FLOPS
-            for epoch in trial.curve
-        ]
-        if scaled:
-            return statistics.median(scaled)
-    if not best.curve:
-        return None
-    return statistics.median(_seconds_per_image(best, epoch, trial_data=trial_data) for epoch in best.curve)
+    scaled = [
+        _seconds_per_image(trial, epoch, trial_data=trial_data) / ratio
+        for trial, ratio in _similar(best, trials)
+        for epoch in trial.curve
+    ]
+    return statistics.median(scaled) if scaled else None
 
 
 def _seconds_per_image(trial: TrialRecord, epoch: EpochRecord, *, trial_data: Dataset) -> float:

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 LAST_MAP_PX = 3  # downsample until the last feature map is about this wide
 MAX_BLOCKS = 5
 STEM_STRIDE_FROM_PX = 96  # from this size a strided first conv halves the map before the blocks
-WIDTHS = (8, 12, 16, 24, 32, 48, 64)
+WIDTHS = (8, 16, 24, 32, 48, 64)
+# networks about 8x apart in FLOPs, from the narrowest to the widest the planner may allow
+PROBED_NETWORKS = ((WIDTHS[0], False), (WIDTHS[2], False), (WIDTHS[-1], False), (WIDTHS[-1], True))
+CHANNEL_MULTIPLE = 8  # oneDNN's and cuDNN's kernels run channel counts off this multiple far slower
 MAX_FILTERS = 512
 RETRAIN_SHARE = 0.5
 RETRAIN_EPOCHS = (60, 45, 30, 20, 15, 10, 6)
@@ -174,7 +177,7 @@ def plan_space(
     )
     skeleton = _skeleton(facts, reasons)
     cost = step_cost or probe_step_cost(
-        (skeleton.config(WIDTHS[0], large=False), skeleton.config(WIDTHS[-1], large=True)),
+        [skeleton.config(width, large=large) for width, large in PROBED_NETWORKS],
         input_shape=skeleton.input_shape,
         num_classes=facts.classes,
     )
@@ -423,7 +426,11 @@ def _width_and_retrain(
 
 def _filters(width: int, block: int) -> list[int]:
     base = width * 2 ** (block - 1)
-    return sorted({min(base, MAX_FILTERS), min(int(base * 1.5), MAX_FILTERS)})
+    return sorted({min(_vector_friendly(base), MAX_FILTERS), min(_vector_friendly(base * 1.5), MAX_FILTERS)})
+
+
+def _vector_friendly(channels: float) -> int:
+    return CHANNEL_MULTIPLE * math.ceil(channels / CHANNEL_MULTIPLE)
 
 
 def _head_units(classes: int) -> list[int]:

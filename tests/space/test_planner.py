@@ -9,8 +9,9 @@ from autocnn.data import dataset_from_arrays
 from autocnn.planning import StepCost, block_count, plan_space
 from autocnn.space import parse_duration, parse_space, space_hash
 
-# about this project's 2-core CPU: 0.1 ms per image plus 40 ms per GFLOP
-MACHINE = StepCost(fixed_s=1e-4, per_flop_s=4e-11)
+# as probed on this project's 2-core CPU: (forward FLOPs, seconds per trained image)
+MACHINE = StepCost(points=((1.0e6, 9.1e-5), (8.5e6, 2.3e-4), (5.9e7, 8.0e-4), (5.2e8, 5.2e-3)))
+SLOW_MACHINE = StepCost(points=tuple((flops, 10 * seconds) for flops, seconds in MACHINE.points))
 
 
 def images(count: int, side: int, channels: int = 1, *, classes: int = 10, weights=None):
@@ -54,7 +55,7 @@ def test_a_bigger_budget_buys_wider_nets_and_richer_trials():
 def test_a_slower_machine_gets_a_smaller_plan_for_the_same_budget():
     data = images(20_000, 28)
     fast = plan_space(data, timeout=1800, step_cost=MACHINE)
-    slow = plan_space(data, timeout=1800, step_cost=StepCost(fixed_s=1e-3, per_flop_s=4e-10))
+    slow = plan_space(data, timeout=1800, step_cost=SLOW_MACHINE)
     fast_filters = max(fast.space.model.blocks.filters.values())
     slow_filters = max(slow.space.model.blocks.filters.values())
     assert slow_filters < fast_filters or slow.space.search.retrain_epochs < fast.space.search.retrain_epochs
@@ -128,7 +129,7 @@ def test_a_long_search_on_many_images_ends_in_a_final_rung_that_trains_the_top_t
 
 
 def test_no_final_rung_when_it_cannot_train_the_top_trials_longer_than_a_trial_or_trials_are_counted():
-    slow = StepCost(fixed_s=1e-3, per_flop_s=4e-10)
+    slow = SLOW_MACHINE
     squeezed = plan_space(images(20_000, 28), timeout=120, step_cost=slow)
     assert squeezed.space.search.final_rung.candidates == 0
     assert "final_rung" not in squeezed.yaml and "again for" not in squeezed.summary

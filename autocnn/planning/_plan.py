@@ -279,7 +279,8 @@ def _fidelity(
     trials = TARGET_TRIALS if max_trials is None else max_trials
     # A counted plan's trials are the default budget's; only a budgeted plan has a final rung.
     fidelity_trials = TARGET_TRIALS if counted else trials
-    trial_image_s = cost.seconds_per_image(skeleton.flops(width, large=False))
+    # trials range from the narrowest network to the limit, and the sampler drifts towards the limit
+    trial_image_s = cost.seconds_per_image(math.sqrt(skeleton.flops(width, large=False) * max_flops))
     rung_s = RUNG_SHARE * budget_s
     rung_epochs = final_rung_epochs(
         cost.seconds_per_image(max_flops),  # the top trials tend to be the largest networks allowed

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autocnn.config import TrialConfig
 from autocnn.data import dataset_from_arrays
+from autocnn.model import analyze_architecture
 from autocnn.planning import StepCost, block_count, plan_space
 from autocnn.space import parse_duration, parse_space, space_hash
 
@@ -50,6 +52,31 @@ def test_a_bigger_budget_buys_wider_nets_and_richer_trials():
     short_work = short.space.training.epochs.values()[0] * short.space.search.trial_train_fraction
     long_work = long.space.training.epochs.values()[0] * long.space.search.trial_train_fraction
     assert long_work > short_work
+
+
+def test_the_trials_are_budgeted_for_networks_between_the_narrowest_and_the_limit():
+    data = images(20_000, 28)
+    plan = plan_space(data, timeout=1800, step_cost=MACHINE)
+    space = plan.space
+    narrowest = TrialConfig.from_dict(
+        {
+            "model": {
+                "blocks": [
+                    {"filters": min(space.model.blocks.filters.values()) * 2**index} for index in range(3)
+                ],
+                "head": {"pooling": "global_avg"},
+            }
+        }
+    )
+    narrowest_flops = analyze_architecture(narrowest, input_shape=(28, 28, 1), num_classes=10).flops
+    middle_flops = (narrowest_flops * space.search.constraints.max_flops) ** 0.5
+    # 30 trials of a network halfway (log scale) to the limit, validation counted as training here,
+    # within what the retrain (half the budget, as README says) and the final rung (15%) leave
+    assert space.search.final_rung.candidates > 0
+    epochs = space.training.epochs.values()[0]
+    images_per_epoch = space.search.trial_train_fraction * len(data.x_train) + len(data.x_val)
+    trials_s = 30 * epochs * images_per_epoch * MACHINE.seconds_per_image(middle_flops)
+    assert trials_s <= (1 - 0.5 - 0.15) * 1800
 
 
 def test_a_slower_machine_gets_a_smaller_plan_for_the_same_budget():

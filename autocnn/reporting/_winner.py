@@ -20,7 +20,7 @@ from autocnn._format import (
     metric_label,
 )
 from autocnn.core.final_model import FinalSource
-from autocnn.core.records import TrialRecord
+from autocnn.core.records import RungResult, TrialRecord
 from autocnn.errors import AutoCNNError
 from autocnn.reporting._document import (
     Block,
@@ -92,6 +92,26 @@ def analyze_test(model: Any, dataset: Dataset) -> TestAnalysis:
     )
 
 
+def _rung_decision(facts: StudyFacts, winner: int) -> str | None:
+    """Say how the final rung chose ``winner`` over the other trials it judged; None when it did not choose."""
+    judged = sorted(
+        (result for result in facts.rung if result.completed), key=lambda result: -result.val_accuracy
+    )
+    if len(judged) < 2 or judged[0].trial_number != winner:
+        return None
+    first, second = judged[0], judged[1]
+
+    def in_trials(result: RungResult) -> str:
+        return "-" if result.trial_val_accuracy is None else f"{result.trial_val_accuracy:.4f}"
+
+    return (
+        f"The final rung decided: trained again for {format_number_of(first.epochs, 'epoch')} on all "
+        f"{first.train_images:,} training images, it reached {first.val_accuracy:.4f} validation accuracy, "
+        f"against {second.val_accuracy:.4f} for trial {second.trial_number}, the next best there "
+        f"(in the trials themselves: {in_trials(first)} against {in_trials(second)})."
+    )
+
+
 def why_bullets(facts: StudyFacts, importances: Importances, values: dict[str, list[Scalar]]) -> list[str]:
     """Explain in a few sentences what sets the winner apart, from the records alone."""
     best = facts.best
@@ -106,6 +126,8 @@ def why_bullets(facts: StudyFacts, importances: Importances, values: dict[str, l
             f"It is one of {len(facts.pareto)} trials on the Pareto front (no other trial is better in every "
             f"objective); among them it has the best {label}, so it was the one retrained."
         )
+    elif (decided := _rung_decision(facts, best.number)) is not None:
+        bullets.append(decided)
     elif len(facts.ranked) > 1:
         runner = facts.ranked[1]
         runner_value = objective_value(runner, 0)

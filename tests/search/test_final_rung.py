@@ -188,6 +188,13 @@ def test_the_rung_trains_the_top_trials_on_all_images_and_the_retrain_takes_its_
     text = report.read_text()
     assert "The final rung trained the top 2 trials again for 3 epochs" in text
     assert f"| {winner.trial_number} |" in text
+    # "why it won" says the rung decided, not the trials' values that ranked another trial first
+    assert (
+        "The final rung decided: trained again for 3 epochs on all "
+        f"{winner.train_images:,} training images, it reached 1.0000 validation accuracy, against "
+        f"{trained[0].val_accuracy:.4f} for trial {by_trials[0]}"
+    ) in text
+    assert "It beat the runner-up" not in text
 
     # the same command again: nothing left to judge, nothing trained again
     heard = Heard()

@@ -380,7 +380,8 @@ def _npz_mutations() -> list[
 
     def odd_dtype(arrays: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, Any]:
         key = str(rng.choice(["x_train", "y_train"]))
-        arrays[key] = arrays[key].astype(rng.choice([np.bool_, np.complex64, np.float16, np.int8, np.uint64]))
+        odd = (np.bool_, np.complex64, np.float16, np.int8, np.uint64)
+        arrays[key] = arrays[key].astype(odd[int(rng.integers(len(odd)))])
         return arrays
 
     def mismatched_sizes(arrays: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, Any]:

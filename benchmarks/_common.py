@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -106,3 +107,19 @@ def plot_curves(
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def machine_facts(load_before: float) -> dict[str, Any]:
+    """Return the machine a timing ran on, with its 1-minute load average before and after."""
+    import platform
+
+    import keras
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "keras": keras.__version__,
+        "load_average_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }

@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -38,7 +35,8 @@ sys.path.insert(0, str(REPO))
 from autocnn.config import TrialConfig  # noqa: E402
 from autocnn.model import build_model  # noqa: E402
 from autocnn.training import compile_for_training  # noqa: E402
-from benchmarks._common import OUT, write_results  # noqa: E402
+from benchmarks._common import OUT, machine_facts, write_results  # noqa: E402
+from benchmarks._timers import StepTimer  # noqa: E402
 
 WARMUP_STEPS = 3
 VARIANTS = ("fused BN (autocnn)", "Keras BN", "no BN")
@@ -73,22 +71,6 @@ def network(variant: str) -> TrialConfig:
     )
 
 
-class StepTimer(keras.callbacks.Callback):  # type: ignore[misc]
-    """Records each training step's seconds after the warm-up steps."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
-        self._start = time.perf_counter()
-
-    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-        if batch >= WARMUP_STEPS:
-            self.seconds.append(time.perf_counter() - self._start)
-
-
 def main() -> None:
     args = parse_args()
     if args.steps <= WARMUP_STEPS:
@@ -112,7 +94,7 @@ def main() -> None:
     for round_index in range(args.rounds):
         order = VARIANTS if round_index % 2 == 0 else VARIANTS[::-1]
         for variant in order:
-            timer = StepTimer()
+            timer = StepTimer(warmup_steps=WARMUP_STEPS)
             models[variant].fit(
                 images, labels, batch_size=args.batch_size, epochs=1, callbacks=[timer], verbose=0
             )
@@ -142,13 +124,7 @@ def main() -> None:
         "steps_per_round": args.steps,
         "warmup_steps": WARMUP_STEPS,
         "network": "C32k3·relu·max2·do0.2 | C64k3·swish·max2·do0.2 | C128k3·swish·do0.1 | flat | D128·do0.3, adam",
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-            "keras": keras.__version__,
-            "load_average_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        },
+        "machine": machine_facts(load_before),
         "note": "Step times move between runs on a shared machine; compare the ratios, measured round by "
         "round in the same process.",
         "results": rows,

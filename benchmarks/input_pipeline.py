@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from autocnn.data import build_augmentation, list_datasets, load_dataset, make_pipeline  # noqa: E402
+from benchmarks._common import machine_facts  # noqa: E402
+from benchmarks._timers import EpochTimer  # noqa: E402
 
 REFERENCE = "tf.data per image: slices-cache-shuffle-batch"
 
@@ -80,21 +80,6 @@ def small_cnn(input_shape: tuple[int, int, int], num_classes: int) -> keras.Mode
         metrics=["accuracy"],
     )
     return model
-
-
-class EpochTimer(keras.callbacks.Callback):  # type: ignore[misc]
-    """Records wall-clock seconds per epoch."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-        self.seconds.append(time.perf_counter() - self._start)
 
 
 def run_method(
@@ -178,13 +163,9 @@ def main() -> None:
         "model": "Conv16-MaxPool-Conv32-GlobalAvgPool-Dense (same seed for every method)",
         "command": "python benchmarks/input_pipeline.py " + " ".join(sys.argv[1:]),
         "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
+            **machine_facts(load_before),
             "tensorflow": tf.__version__,
-            "keras": keras.__version__,
             "gpu": bool(tf.config.list_physical_devices("GPU")),
-            "load_average_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         },
         "note": "One run on a shared, noisy machine: absolute numbers move between runs; compare the "
         "ratios, which are measured in the same run with alternating order.",

@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "reports" / "benchmarks"))
     args = parser.parse_args()
     autocnn.training.fit_config = fake_fit  # the loop looks it up at call time
-    autocnn.core.session.retrain_best = lambda *_, **__: None  # only the time kept for it is measured
+    autocnn.core.session.retrain_best = lambda *_, **__: None  # type: ignore[attr-defined]  # time kept only
     clock = Clock()
     with tempfile.TemporaryDirectory() as workdir:
         started = time.perf_counter()

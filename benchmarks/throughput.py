@@ -144,11 +144,7 @@ def probe_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[lis
     facts = _plan.DataFacts.of(dataset_from_arrays(x, y, name="probe"))
     skeleton = _plan._skeleton(facts, {})
     shape = skeleton.input_shape
-    cost = probe_step_cost(
-        [skeleton.config(width, large=large) for width, large in _plan.PROBED_NETWORKS],
-        input_shape=shape,
-        num_classes=10,
-    )
+    cost = probe_step_cost(skeleton.probe_networks(), input_shape=shape, num_classes=10)
     (small_flops, small_s), (large_flops, large_s) = cost.points[0], cost.points[-1]
 
     def line(flops: float) -> float:
@@ -157,7 +153,7 @@ def probe_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[lis
     images = x.astype("float32") / 255
     rows = []
     for width, large in ((16, True), (24, True), (32, False), (48, False), (32, True)):
-        config = skeleton.config(width, large=large)
+        config = skeleton.config(width, large=large, costliest=True)
         flops = analyze_architecture(config, input_shape=shape, num_classes=10).flops
         model = build_model(config, input_shape=shape, num_classes=10, fused_batch_norm=True)
         steps = FIT_IMAGES // skeleton.batch

@@ -41,6 +41,8 @@ TRANSLATION_FROM_PX = 16  # below this a 6% shift is under a pixel
 RUNG_CANDIDATES = 3
 RUNG_SHARE = 0.15  # of the budget, taken from the trials' share
 RUNG_EPOCHS = (30, 20, 15, 12, 10, 8, 6, 5, 4)
+BLOCK_ACTIVATIONS = ("relu", "swish")  # cheapest first: swish's steps took 1.5x relu's here
+BLOCK_DROPOUTS = (0.0, 0.1, 0.2)
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,12 @@ class _Skeleton:
         """The images' shape."""
         return (self.facts.height, self.facts.width, self.facts.channels)
 
-    def config(self, width: int, *, large: bool) -> TrialConfig:
-        """Return the network at base ``width``: its narrowest options, or its widest when ``large``."""
+    def config(self, width: int, *, large: bool, costliest: bool = False) -> TrialConfig:
+        """Return the network at base ``width``: its narrowest options, or its widest when ``large``.
+
+        ``costliest`` gives its layers the options that cost the most time per FLOP (the slower
+        activation, the most dropout), as a probe for trials that may choose them.
+        """
         pick = -1 if large else 0
         blocks = [
             {
@@ -115,6 +121,9 @@ class _Skeleton:
                 "batch_norm": True,
                 "convs": 2 if large else 1,
                 "strides": 2 if self.stem and number == 1 else 1,
+                **(
+                    {"activation": BLOCK_ACTIVATIONS[-1], "dropout": BLOCK_DROPOUTS[-1]} if costliest else {}
+                ),
             }
             for number in range(1, self.blocks + 1)
         ]
@@ -122,6 +131,10 @@ class _Skeleton:
         return TrialConfig.from_dict(
             {"model": {"blocks": blocks, "head": head}, "training": {"batch_size": self.batch}}
         )
+
+    def probe_networks(self) -> list[TrialConfig]:
+        """Return the networks the machine probe times: ``PROBED_NETWORKS`` with their costliest options."""
+        return [self.config(width, large=large, costliest=True) for width, large in PROBED_NETWORKS]
 
     def flops(self, width: int, *, large: bool) -> float:
         """Return the forward FLOPs of :meth:`config`."""
@@ -177,7 +190,7 @@ def plan_space(
     )
     skeleton = _skeleton(facts, reasons)
     cost = step_cost or probe_step_cost(
-        [skeleton.config(width, large=large) for width, large in PROBED_NETWORKS],
+        skeleton.probe_networks(),
         input_shape=skeleton.input_shape,
         num_classes=facts.classes,
     )
@@ -483,12 +496,12 @@ def _space_document(
                 "filters": _filters(width, 1),
                 "kernel_size": 3,
                 "padding": "same",
-                "activation": ["relu", "swish"],
+                "activation": list(BLOCK_ACTIVATIONS),
                 "batch_norm": True,
                 "convs": [1, 2],
                 "pooling": "max",
                 "pool_size": 2,
-                "dropout": [0.0, 0.1, 0.2],
+                "dropout": list(BLOCK_DROPOUTS),
                 **({"per_block": per_block} if per_block else {}),
             },
             "head": {

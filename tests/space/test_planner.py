@@ -89,6 +89,29 @@ def test_a_slower_machine_gets_a_smaller_plan_for_the_same_budget():
     assert slow.space.search.constraints.max_flops < fast.space.search.constraints.max_flops
 
 
+def test_the_probe_times_networks_with_the_costliest_options_the_space_offers(monkeypatch):
+    # swish took 1.5x relu's step time here and dropout 1.2x: a probe of relu networks without
+    # dropout planned retrains that real winners (swish, dropout 0.2) could not finish in time
+    probed: list[TrialConfig] = []
+
+    def probe(configs, *, input_shape, num_classes):
+        probed.extend(configs)
+        return MACHINE
+
+    monkeypatch.setattr("autocnn.planning._plan.probe_step_cost", probe)
+    plan = plan_space(images(3_000, 32, 3), timeout=900)
+    blocks = plan.space.model.blocks
+    assert set(blocks.activation.values()) == {"relu", "swish"}
+    assert max(blocks.dropout.values()) == 0.2
+    assert len(probed) >= 3
+    for config in probed:
+        assert {block.activation for block in config.model.blocks} == {"swish"}
+        assert {block.dropout for block in config.model.blocks} == {0.2}
+    probed_flops = [analyze_architecture(config, input_shape=(32, 32, 3), num_classes=10).flops for config in probed]
+    assert probed_flops == sorted(probed_flops)
+    assert probed_flops[-1] >= 8 * probed_flops[0]
+
+
 @pytest.mark.parametrize(("side", "channels", "count"), [(28, 1, 20_000), (64, 3, 3_000), (128, 3, 600)])
 def test_every_planned_filter_count_is_a_multiple_of_eight(side, channels, count):
     # 18 or 30 channels trained about 2x slower than 16 or 32 on this machine's oneDNN kernels

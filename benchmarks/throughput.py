@@ -1,6 +1,6 @@
 """Training throughput here: achieved GFLOP/s against a large matmul, by channel count; the probe's error.
 
-Three questions, measured in one process so that the ratios share the machine's state:
+Four questions, measured in one process so that the ratios share the machine's state:
 
 1. **Peak:** a float32 matmul of two 2048x2048 matrices in TensorFlow on the same cores, the
    practical peak the training step is compared with.
@@ -8,7 +8,9 @@ Three questions, measured in one process so that the ratios share the machine's 
    filters c, 2c, 4c) for several base counts c, trained with ``train_on_batch`` in alternating
    order over rounds; achieved GFLOP/s counts a training step as 3x the forward FLOPs (forward,
    plus backward through activations and weights) and is given as a share of the peak.
-3. **The planner's probe:** ``probe_step_cost`` on the planner's four probed networks for the
+3. **Options:** the planner's narrow width-24 network with swish, dropout or a flatten head, each
+   against relu without dropout (the probe times the costliest).
+4. **The planner's probe:** ``probe_step_cost`` on the planner's four probed networks for the
    input shape, then the seconds per image of a real ``fit`` (the tf.data pipeline, flips and
    shifts, the fused batch norm) for networks between them, against the probe's estimate and
    against a straight line through only the narrowest and the widest (the probe before).
@@ -89,40 +91,50 @@ def network(base: int, batch_size: int) -> TrialConfig:
     )
 
 
-def channel_rows(args: argparse.Namespace, peak: float) -> list[dict[str, Any]]:
-    """Time each base channel count's training step over the rounds; return a row per count."""
-    shape = (args.size, args.size, 1)
+def step_ms_medians(
+    configs: dict[str, TrialConfig], *, shape: tuple[int, int, int], batch_size: int, rounds: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Return each network's median training step (ms) over alternating rounds, and its forward FLOPs."""
     rng = np.random.default_rng(0)
-    images = rng.random((args.batch_size, *shape), dtype=np.float32)
-    labels = rng.integers(0, 10, args.batch_size)
+    images = rng.random((batch_size, *shape), dtype=np.float32)
+    labels = rng.integers(0, 10, batch_size)
     models = {}
-    for base in BASE_CHANNELS:
-        config = network(base, args.batch_size)
+    flops = {}
+    for name, config in configs.items():
         model = build_model(config, input_shape=shape, num_classes=10, fused_batch_norm=True)
         compile_for_training(model, config.training, num_classes=10, steps_per_epoch=10, epochs=1)
         model.train_on_batch(images, labels)
-        models[base] = (model, analyze_architecture(config, input_shape=shape, num_classes=10).flops)
-    step_ms: dict[int, list[float]] = {base: [] for base in BASE_CHANNELS}
-    for round_index in range(args.rounds):
-        order = BASE_CHANNELS if round_index % 2 == 0 else BASE_CHANNELS[::-1]
-        for base in order:
-            model = models[base][0]
+        models[name] = model
+        flops[name] = float(analyze_architecture(config, input_shape=shape, num_classes=10).flops)
+    step_ms: dict[str, list[float]] = {name: [] for name in configs}
+    names = list(configs)
+    for round_index in range(rounds):
+        for name in names if round_index % 2 == 0 else names[::-1]:
             times = []
             for _ in range(STEPS):
                 started = time.perf_counter()
-                model.train_on_batch(images, labels)
+                models[name].train_on_batch(images, labels)
                 times.append(time.perf_counter() - started)
-            step_ms[base].append(statistics.median(times) * 1000)
+            step_ms[name].append(statistics.median(times) * 1000)
         print(f"round {round_index + 1} done", flush=True)
+    keras.backend.clear_session()
+    return {name: statistics.median(times) for name, times in step_ms.items()}, flops
+
+
+def channel_rows(args: argparse.Namespace, peak: float) -> list[dict[str, Any]]:
+    """Time each base channel count's training step over the rounds; return a row per count."""
+    configs = {str(base): network(base, args.batch_size) for base in BASE_CHANNELS}
+    medians, flops = step_ms_medians(
+        configs, shape=(args.size, args.size, 1), batch_size=args.batch_size, rounds=args.rounds
+    )
     rows = []
     for base in BASE_CHANNELS:
-        flops = models[base][1]
-        median_ms = statistics.median(step_ms[base])
-        gflops = TRAINING_FLOPS_PER_FORWARD * flops * args.batch_size / (median_ms / 1000) / 1e9
+        median_ms = medians[str(base)]
+        gflops = TRAINING_FLOPS_PER_FORWARD * flops[str(base)] * args.batch_size / (median_ms / 1000) / 1e9
         rows.append(
             {
                 "filters": [base, 2 * base, 4 * base],
-                "forward_mflops": round(flops / 1e6, 1),
+                "forward_mflops": round(flops[str(base)] / 1e6, 1),
                 "step_ms_median": round(median_ms, 2),
                 "ms_per_image": round(median_ms / args.batch_size, 4),
                 "training_gflops": round(gflops, 1),
@@ -130,6 +142,43 @@ def channel_rows(args: argparse.Namespace, peak: float) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def option_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Time the planner's narrow width-24 network with each costly option alone and together."""
+
+    def variant(*, activation: str = "relu", dropout: float = 0.0, head: str = "global_avg") -> TrialConfig:
+        blocks = [
+            {"filters": 24 * 2**index, "batch_norm": True, "activation": activation, "dropout": dropout}
+            for index in range(3)
+        ]
+        return TrialConfig.from_dict(
+            {
+                "model": {"blocks": blocks, "head": {"pooling": head, "dense_units": [64]}},
+                "training": {"batch_size": args.batch_size},
+            }
+        )
+
+    configs = {
+        "relu, no dropout, global average (the probe before)": variant(),
+        "swish": variant(activation="swish"),
+        "dropout 0.2": variant(dropout=0.2),
+        "flatten head": variant(head="flatten"),
+        "swish and dropout 0.2 (the probe now)": variant(activation="swish", dropout=0.2),
+    }
+    medians, flops = step_ms_medians(
+        configs, shape=(args.size, args.size, 1), batch_size=args.batch_size, rounds=args.rounds
+    )
+    base = medians[next(iter(configs))]
+    return [
+        {
+            "options": name,
+            "forward_mflops": round(flops[name] / 1e6, 1),
+            "step_ms_median": round(medians[name], 2),
+            "vs_relu": round(medians[name] / base, 2),
+        }
+        for name in configs
+    ]
 
 
 def probe_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[list[float]]]:
@@ -184,6 +233,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     peak = matmul_gflops()
     channels = channel_rows(args, peak)
+    options = option_rows(args)
     fits, probed = probe_rows(args)
     results = {
         "benchmark": "throughput",
@@ -193,6 +243,7 @@ def main() -> None:
         "matmul_gflops": round(peak, 1),
         "machine": machine_facts(load_before),
         "channels": channels,
+        "options": options,
         "probe_points": probed,
         "probe_vs_fit": fits,
     }
@@ -218,10 +269,23 @@ def main() -> None:
             for row in channels
         ),
         "",
+        "## Options' cost",
+        "",
+        f"Three blocks of one 3x3 conv (24/48/96 filters) with batch norm, a 64-unit head; median step "
+        f"of {args.rounds} rounds of {STEPS} steps, alternating order, against relu without dropout.",
+        "",
+        "| options | forward MFLOPs | step ms | vs relu |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {row['options']} | {row['forward_mflops']} | {row['step_ms_median']:.2f} | {row['vs_relu']:.2f} |"
+            for row in options
+        ),
+        "",
         "## The planner's probe against a real fit",
         "",
         "Seconds per image of the faster of the last two of three epochs of `fit` (tf.data pipeline, "
-        "flips and 6% shifts) on 6,000 images, against the probe's estimate (four networks, "
+        "flips and 6% shifts) on 6,000 images of networks with swish and dropout 0.2, against the "
+        "probe's estimate (four networks, "
         "log-scale interpolation) and a straight line through the narrowest and widest probed networks only.",
         "",
         "| network | forward MFLOPs | real ms/image | probe | line | real / probe | real / line |",

@@ -93,7 +93,7 @@ def test_a_slower_machine_gets_a_smaller_plan_for_the_same_budget():
 
 
 def test_the_probe_times_networks_with_the_costliest_options_the_space_offers(monkeypatch):
-    # swish took 1.5x relu's step time here and dropout 1.2x: a probe of relu networks without
+    # swish made fit's steps 1.5x slower here and dropout 1.2x: a probe of relu networks without
     # dropout planned retrains that real winners (swish, dropout 0.2) could not finish in time
     probed: list[TrialConfig] = []
 

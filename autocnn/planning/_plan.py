@@ -121,9 +121,7 @@ class _Skeleton:
                 "batch_norm": True,
                 "convs": 2 if large else 1,
                 "strides": 2 if self.stem and number == 1 else 1,
-                **(
-                    {"activation": BLOCK_ACTIVATIONS[-1], "dropout": BLOCK_DROPOUTS[-1]} if costliest else {}
-                ),
+                **({"activation": BLOCK_ACTIVATIONS[-1], "dropout": BLOCK_DROPOUTS[-1]} if costliest else {}),
             }
             for number in range(1, self.blocks + 1)
         ]

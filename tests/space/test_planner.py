@@ -110,7 +110,9 @@ def test_the_probe_times_networks_with_the_costliest_options_the_space_offers(mo
     for config in probed:
         assert {block.activation for block in config.model.blocks} == {"swish"}
         assert {block.dropout for block in config.model.blocks} == {0.2}
-    probed_flops = [analyze_architecture(config, input_shape=(32, 32, 3), num_classes=10).flops for config in probed]
+    probed_flops = [
+        analyze_architecture(config, input_shape=(32, 32, 3), num_classes=10).flops for config in probed
+    ]
     assert probed_flops == sorted(probed_flops)
     assert probed_flops[-1] >= 8 * probed_flops[0]
 

@@ -73,11 +73,14 @@ def mark_trial_lost(optuna_study: Any, trial: Any, *, reason: str) -> bool:
 def fail_stale_trials(optuna_study: Any) -> None:
     """Fail trials whose worker stopped sending heartbeats (killed, out of memory, lost), retrying each once."""
     from autocnn.core.storage import heartbeat_settings
-    from autocnn.core.storage_outage import OUTAGES
+    from autocnn.core.storage_outage import LONGEST_RETRY_DELAY_S, OUTAGES
 
     storage = study_storage(optuna_study)
-    if not heartbeat_enabled(storage) or OUTAGES.recovered_within(heartbeat_settings()[1]):
-        # heartbeats missed while the database was gone say nothing about their workers
+    interval, grace = heartbeat_settings()
+    # Heartbeats missed while the database was gone say nothing about their workers: after it is
+    # back, a live worker's heartbeats resume within its retry delay and a beat's interval, and
+    # only a grace period after that is a silent trial's worker lost.
+    if not heartbeat_enabled(storage) or OUTAGES.recovered_within(grace + interval + LONGEST_RETRY_DELAY_S):
         return
     for stale in stale_trial_ids(optuna_study):
         mark_trial_lost(

@@ -16,7 +16,7 @@ from autocnn.errors import StorageUnavailableError
 
 OUTAGE_RETRY_S = 120
 _FIRST_DELAY_S = 0.5
-_LONGEST_DELAY_S = 5.0
+LONGEST_RETRY_DELAY_S = 5.0  # a live worker's calls (its heartbeats too) retry at least this often
 
 #: Storage calls that reach the database.
 DATABASE_CALLS = (
@@ -139,7 +139,7 @@ class RetryingRDBStorage(RDBStorage):  # type: ignore[misc]  # Optuna is not typ
                         ) from None
                     OUTAGES.lost(url=mask_secrets(self.url), error=error, retry_s=retry_s)
                     time.sleep(min(delay, max(0.0, lost_since + retry_s - now)))
-                    delay = min(delay * 2, _LONGEST_DELAY_S)
+                    delay = min(delay * 2, LONGEST_RETRY_DELAY_S)
                     continue
                 if lost_since is not None:
                     OUTAGES.recovered()

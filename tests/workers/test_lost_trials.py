@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import optuna
@@ -75,3 +76,36 @@ def test_a_lost_retry_counts_as_it_has_no_retry_of_its_own(study_with_a_running_
     view = StudyView(view_of)
     view.refresh()
     assert view.counted == 3  # two complete trials and the failed retry; the first lost trial not
+
+
+def test_a_trial_silent_through_an_outage_is_not_failed_until_its_heartbeats_could_resume(
+    tmp_path, monkeypatch
+):
+    # CI once saw a worker fail the other's running trial a grace period after the database came
+    # back, while that worker's heartbeat still waited out its retry delay (up to 5 s)
+    from autocnn.core import storage_outage
+    from autocnn.core.lost_trials import fail_stale_trials
+
+    monkeypatch.setenv("AUTOCNN_HEARTBEAT_INTERVAL", "1")
+    monkeypatch.setenv("AUTOCNN_HEARTBEAT_GRACE", "1")
+    outages = storage_outage.OutageLog()
+    monkeypatch.setattr(storage_outage, "OUTAGES", outages)
+    storage = optuna.storages.RDBStorage(
+        f"sqlite:///{tmp_path / 'study.db'}", heartbeat_interval=1, grace_period=1
+    )
+    optuna_study = optuna.create_study(storage=storage, direction="maximize")
+    running = optuna_study.ask({"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1)})
+    storage.record_heartbeat(running._trial_id)
+    time.sleep(2.2)  # silent for twice the grace period
+
+    def state() -> optuna.trial.TrialState:
+        return optuna_study.get_trials(deepcopy=False)[running.number].state
+
+    outages._recovered_at = (
+        time.monotonic() - 3
+    )  # back 3 s ago: past the grace and a beat, within a retry delay
+    fail_stale_trials(optuna_study)
+    assert state() == optuna.trial.TrialState.RUNNING
+    outages._recovered_at = time.monotonic() - 8  # long enough for any live worker's heartbeat to resume
+    fail_stale_trials(optuna_study)
+    assert state() == optuna.trial.TrialState.FAIL

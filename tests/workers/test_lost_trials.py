@@ -84,6 +84,7 @@ def test_a_trial_silent_through_an_outage_is_not_failed_until_its_heartbeats_cou
     # CI once saw a worker fail the other's running trial a grace period after the database came
     # back, while that worker's heartbeat still waited out its retry delay (up to 5 s)
     from autocnn.core import storage_outage
+    from autocnn.core.compat import trial_id
     from autocnn.core.lost_trials import fail_stale_trials
 
     monkeypatch.setenv("AUTOCNN_HEARTBEAT_INTERVAL", "1")
@@ -95,15 +96,14 @@ def test_a_trial_silent_through_an_outage_is_not_failed_until_its_heartbeats_cou
     )
     optuna_study = optuna.create_study(storage=storage, direction="maximize")
     running = optuna_study.ask({"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1)})
-    storage.record_heartbeat(running._trial_id)
+    storage.record_heartbeat(trial_id(running))
     time.sleep(2.2)  # silent for twice the grace period
 
     def state() -> optuna.trial.TrialState:
         return optuna_study.get_trials(deepcopy=False)[running.number].state
 
-    outages._recovered_at = (
-        time.monotonic() - 3
-    )  # back 3 s ago: past the grace and a beat, within a retry delay
+    # back 3 s ago: past the grace period and a beat, within a retry delay
+    outages._recovered_at = time.monotonic() - 3
     fail_stale_trials(optuna_study)
     assert state() == optuna.trial.TrialState.RUNNING
     outages._recovered_at = time.monotonic() - 8  # long enough for any live worker's heartbeat to resume

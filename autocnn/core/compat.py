@@ -13,6 +13,7 @@ __all__ = [
     "heartbeat_enabled",
     "oracle_file",
     "set_oracle_project",
+    "silent_trial_ids",
     "stale_trial_ids",
     "study_storage",
     "trial_id",
@@ -43,6 +44,34 @@ def stale_trial_ids(study: Any) -> list[int]:
     loop never calls, and that helper fails them without the retry autocnn queues.
     """
     return list(study._storage._get_stale_trial_ids(study._study_id))
+
+
+def silent_trial_ids(study: Any) -> list[int]:
+    """Return the ids of running trials with no heartbeat recorded at all.
+
+    Optuna's stale check skips them, so a worker lost between creating a trial and its first beat
+    would leave that trial running for ever. A database server's storage retries the query
+    through an outage, as it does every other call.
+    """
+    import optuna
+    from optuna.storages._rdb import models
+
+    storage = getattr(study._storage, "_backend", study._storage)
+
+    def query() -> list[int]:
+        with storage.scoped_session() as session:
+            rows = (
+                session.query(models.TrialModel.trial_id)
+                .outerjoin(models.TrialHeartbeatModel)
+                .filter(models.TrialModel.study_id == study._study_id)
+                .filter(models.TrialModel.state == optuna.trial.TrialState.RUNNING)
+                .filter(models.TrialHeartbeatModel.trial_heartbeat_id.is_(None))
+                .all()
+            )
+        return [int(row[0]) for row in rows]
+
+    retried = getattr(storage, "_retried", None)
+    return list(retried(query)) if callable(retried) else query()
 
 
 def set_oracle_project(oracle: Any, *, directory: str, project: str) -> None:

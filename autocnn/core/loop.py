@@ -27,7 +27,7 @@ from autocnn.core.fidelity import (
     rung_epoch_seconds,
     trial_dataset,
 )
-from autocnn.core.lost_trials import fail_stale_trials
+from autocnn.core.lost_trials import SilentTrials, fail_stale_trials
 from autocnn.core.plan import SearchPlan
 from autocnn.core.records import (
     ARCHITECTURE_ATTR,
@@ -146,13 +146,14 @@ class TrialLoop:
         self.view = StudyView(study)
         self.worker = worker_id()
         self._heartbeats = heartbeat_enabled(study_storage(self.optuna_study))
+        self._silent_trials = SilentTrials()
 
     def run(self, *, deadline: float | None) -> LoopEnd:
         """Run trials until a limit of the plan says stop, or ``deadline`` (``time.monotonic()``) passes."""
         trials_limit = self.limits.max_trials
         while True:
             raise_if_stop_requested()
-            fail_stale_trials(self.optuna_study)
+            fail_stale_trials(self.optuna_study, silent=self._silent_trials)
             self.view.refresh()
             if trials_limit is not None:
                 finished, running = self.view.counted, self.view.running
@@ -255,6 +256,15 @@ class TrialLoop:
 
     def _run_one(self, deadline: float | None) -> None:
         trial = self.optuna_study.ask()
+        # Beating from the moment the trial exists: a worker lost before its first beat leaves a
+        # trial that other workers fail only after seeing it silent a while (see SilentTrials).
+        heartbeat = _Heartbeat(study_storage(self.optuna_study), trial_id(trial))
+        try:
+            self._run_asked(trial, deadline)
+        finally:
+            heartbeat.stop()
+
+    def _run_asked(self, trial: Any, deadline: float | None) -> None:
         trial.set_user_attr(WORKER_ATTR, self.worker)
         if self.device:
             trial.set_user_attr(DEVICE_ATTR, self.device)
@@ -283,17 +293,13 @@ class TrialLoop:
         assert architecture is not None
         metrics: dict[str, float] = {"params": float(architecture.params), "flops": float(architecture.flops)}
         started = time.monotonic()
-        heartbeat = _Heartbeat(study_storage(self.optuna_study), trial_id(trial))
         try:
             trained = self._train(trial, proposal, deadline, metrics)
         except KeyboardInterrupt:
-            heartbeat.stop()
             self._finish(
                 trial, status=TrialStatus.INTERRUPTED, reason="stopped by Ctrl-C or SIGTERM", metrics=metrics
             )
             raise
-        finally:
-            heartbeat.stop()
         self.state.trial_seconds.append(time.monotonic() - started)
         self.state.trials_run += 1
         status, trained_reason = trained.status, trained.reason

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autocnn._system import process_alive, worker_id
-from autocnn.core.compat import heartbeat_enabled, stale_trial_ids, study_storage, trial_id
+from autocnn.core.compat import heartbeat_enabled, silent_trial_ids, stale_trial_ids, study_storage, trial_id
 from autocnn.core.records import (
     REASON_ATTR,
     RETRIED_ATTR,
@@ -70,8 +72,26 @@ def mark_trial_lost(optuna_study: Any, trial: Any, *, reason: str) -> bool:
     return True
 
 
-def fail_stale_trials(optuna_study: Any) -> None:
-    """Fail trials whose worker stopped sending heartbeats (killed, out of memory, lost), retrying each once."""
+class SilentTrials:
+    """When this process first saw each running trial that has no heartbeat at all."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._first_seen: dict[int, float] = {}
+
+    def silent_for(self, trial_ids: Sequence[int], *, seconds: float) -> list[int]:
+        """Return those of ``trial_ids`` (silent now) seen silent for ``seconds``; forget the others."""
+        now = self._clock()
+        self._first_seen = {number: self._first_seen.get(number, now) for number in trial_ids}
+        return [number for number, seen in self._first_seen.items() if now - seen >= seconds]
+
+
+def fail_stale_trials(optuna_study: Any, *, silent: SilentTrials | None = None) -> None:
+    """Fail trials whose worker stopped sending heartbeats (killed, out of memory, lost), retrying each once.
+
+    With ``silent``, a trial that never sent one is failed too once this process has seen it
+    silent for as long as a live worker could take to send its first.
+    """
     from autocnn.core.storage import heartbeat_settings
     from autocnn.core.storage_outage import LONGEST_RETRY_DELAY_S, OUTAGES
 
@@ -80,9 +100,14 @@ def fail_stale_trials(optuna_study: Any) -> None:
     # Heartbeats missed while the database was gone say nothing about their workers: after it is
     # back, a live worker's heartbeats resume within its retry delay and a beat's interval, and
     # only a grace period after that is a silent trial's worker lost.
-    if not heartbeat_enabled(storage) or OUTAGES.recovered_within(grace + interval + LONGEST_RETRY_DELAY_S):
+    waited_s = grace + interval + LONGEST_RETRY_DELAY_S
+    if not heartbeat_enabled(storage) or OUTAGES.recovered_within(waited_s):
         return
-    for stale in stale_trial_ids(optuna_study):
+    lost = stale_trial_ids(optuna_study)
+    if silent is not None:
+        # a live worker beats as soon as it creates a trial; one lost before that never beats
+        lost += silent.silent_for(silent_trial_ids(optuna_study), seconds=waited_s)
+    for stale in lost:
         mark_trial_lost(
             optuna_study,
             storage.get_trial(stale),

@@ -224,6 +224,7 @@ def run_worker(
     chosen_backend = _backend(plan, seed=plan.seed + zlib.crc32(worker_id().encode()) % 100_000)
     optuna_study, _ = open_study(plan, url=existing.storage_url, dataset=data, backend=chosen_backend)
     result = Study(optuna_study, storage_url=existing.storage_url, workdir=Path(workdir))
+    fail_dead_local_trials(optuna_study)
     configure_gpus()
     deadline = _worker_deadline(started, plan.limits, run_record, timeout_given=timeout is not None)
     session = _search_info(

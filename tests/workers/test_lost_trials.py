@@ -109,3 +109,39 @@ def test_a_trial_silent_through_an_outage_is_not_failed_until_its_heartbeats_cou
     outages._recovered_at = time.monotonic() - 8  # long enough for any live worker's heartbeat to resume
     fail_stale_trials(optuna_study)
     assert state() == optuna.trial.TrialState.FAIL
+
+
+def test_a_trial_that_never_sent_a_heartbeat_is_failed_once_seen_silent_long_enough(tmp_path, monkeypatch):
+    # CI once saw a worker lose its database between creating a trial and its first heartbeat:
+    # Optuna's stale check skips such a trial, and a restarted worker waited for it for ever
+    from autocnn.core import storage_outage
+    from autocnn.core.compat import trial_id
+    from autocnn.core.lost_trials import SilentTrials, fail_stale_trials
+
+    monkeypatch.setenv("AUTOCNN_HEARTBEAT_INTERVAL", "1")
+    monkeypatch.setenv("AUTOCNN_HEARTBEAT_GRACE", "2")
+    monkeypatch.setattr(storage_outage, "OUTAGES", storage_outage.OutageLog())
+    storage = optuna.storages.RDBStorage(
+        f"sqlite:///{tmp_path / 'study.db'}", heartbeat_interval=1, grace_period=2
+    )
+    optuna_study = optuna.create_study(storage=storage, direction="maximize")
+    distributions = {"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1)}
+    never_beat = optuna_study.ask(distributions)
+    beats_late = optuna_study.ask(distributions)
+    now = [100.0]
+    silent = SilentTrials(clock=lambda: now[0])
+
+    def states() -> list[optuna.trial.TrialState]:
+        return [trial.state for trial in optuna_study.get_trials(deepcopy=False)]
+
+    fail_stale_trials(optuna_study, silent=silent)
+    now[0] += 7.9  # under grace, a beat and the longest retry delay (2 + 1 + 5 s)
+    storage.record_heartbeat(trial_id(beats_late))  # a live worker, slow to send its first beat
+    fail_stale_trials(optuna_study, silent=silent)
+    assert states() == [optuna.trial.TrialState.RUNNING] * 2
+    now[0] += 0.2
+    fail_stale_trials(optuna_study, silent=silent)
+    assert states()[:2] == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING]
+    retry = optuna_study.get_trials(deepcopy=False)[2]
+    assert retry.state == optuna.trial.TrialState.WAITING
+    assert retry.user_attrs[RETRY_OF_ATTR] == never_beat.number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -114,11 +115,13 @@ class OptunaBackend(Backend):
 
         if self._prune_metric is None or self.pruner_name == "none":
             return optuna.pruners.NopPruner()
+        max_epochs = max(int(value) for value in self.space.training.epochs.values())
         if self.pruner_name == "median":
-            return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
+            # Judged no earlier than a third of the way: in the first epochs augmentation and
+            # regularisation only slow a network down, so a trial with them would rarely get past epoch 1.
+            return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=math.ceil(max_epochs / 3))
         if self.pruner_name == "asha":
             return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
-        max_epochs = max(int(value) for value in self.space.training.epochs.values())
         return optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=max(max_epochs, 1), reduction_factor=3
         )

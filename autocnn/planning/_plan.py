@@ -33,6 +33,10 @@ TARGET_TRIALS = 30
 TRIAL_EPOCHS = (10, 8, 6, 5, 4, 3, 2)
 TRIAL_FRACTIONS = (1.0, 0.5, 0.3, 0.2, 0.1, 0.05)
 MIN_TRIAL_IMAGES = 1000
+# Trials train for at least this share of the retrain's epochs, on fewer images if need be: how
+# much augmentation and regularisation pay depends on the passes over the same images, and
+# trials of a few passes chose none that a long retrain then overfitted without.
+TRIAL_SHARE_OF_RETRAIN_EPOCHS = 1 / 6
 EVALUATION_COST = 1 / 3  # an evaluated image costs about a third of a trained one
 EPOCH_OVERHEAD_S = 0.5  # an epoch's own cost (input pipeline, validation set-up), whatever its size
 SMALL_DATA_IMAGES = 2_000
@@ -293,17 +297,24 @@ def _fidelity(
     # trials range from the narrowest network to the limit, and the sampler drifts towards the limit
     trial_image_s = cost.seconds_per_image(math.sqrt(skeleton.flops(width, large=False) * max_flops))
     rung_s = RUNG_SHARE * budget_s
+    min_epochs = math.ceil(TRIAL_SHARE_OF_RETRAIN_EPOCHS * retrain_epochs)
     rung_epochs = final_rung_epochs(
         cost.seconds_per_image(max_flops),  # the top trials tend to be the largest networks allowed
         facts=facts,
         rung_s=rung_s,
         trial_fidelity=trial_fidelity(
-            trial_image_s, facts=facts, search_s=search_s - rung_s, trials=fidelity_trials
+            trial_image_s,
+            facts=facts,
+            search_s=search_s - rung_s,
+            trials=fidelity_trials,
+            min_epochs=min_epochs,
         ),
     )
     if rung_epochs:
         search_s -= rung_s
-    epochs, fraction = trial_fidelity(trial_image_s, facts=facts, search_s=search_s, trials=fidelity_trials)
+    epochs, fraction = trial_fidelity(
+        trial_image_s, facts=facts, search_s=search_s, trials=fidelity_trials, min_epochs=min_epochs
+    )
     if counted:
         search_s *= trials / TARGET_TRIALS
         rung_epochs = 0
@@ -327,6 +338,7 @@ def _fidelity(
     if fraction < 1:
         reasons["search.trial_train_fraction"] = (
             f"trials train on {fraction:.0%} of the training split, judged on all of the validation split"
+            + (f"; {epochs} epochs, a sixth of the retrain's, come first" if epochs >= min_epochs else "")
         )
     return _Fidelity(
         width=width,
@@ -382,12 +394,16 @@ def batch_size(facts: DataFacts) -> int:
 
 
 def trial_fidelity(
-    seconds_per_image: float, *, facts: DataFacts, search_s: float, trials: int
+    seconds_per_image: float, *, facts: DataFacts, search_s: float, trials: int, min_epochs: int = 1
 ) -> tuple[int, float]:
-    """Return (epochs, training fraction) of the richest trials of which ``trials`` fit in ``search_s``."""
+    """Return (epochs, training fraction) of the richest trials of which ``trials`` fit in ``search_s``.
+
+    Trials of at least ``min_epochs`` come first, on as many images as fit; only when none fits do
+    fewer epochs on more images.
+    """
     options = sorted(
         ((epochs, fraction) for epochs in TRIAL_EPOCHS for fraction in TRIAL_FRACTIONS),
-        key=lambda option: (-option[0] * option[1], -option[0]),
+        key=lambda option: (option[0] < min(min_epochs, TRIAL_EPOCHS[0]), -option[0] * option[1], -option[0]),
     )
     smallest = min(1.0, MIN_TRIAL_IMAGES / max(facts.train_images, 1))
     for epochs, fraction in options:
@@ -406,8 +422,8 @@ def final_rung_epochs(
 ) -> int:
     """Return the most epochs of ``RUNG_CANDIDATES`` runs on all training images within ``rung_s``; 0: no rung pays.
 
-    A rung pays when each run sees at least ``MIN_GAIN`` times the images a trial trains on
-    (``trial_fidelity`` is the trials' epochs and training fraction).
+    A rung pays when each run sees at least ``MIN_GAIN`` times the images a trial trains on, in at
+    least as many epochs (``trial_fidelity`` is the trials' epochs and training fraction).
     """
     trial_epochs, trial_fraction = trial_fidelity
     per_epoch = EPOCH_OVERHEAD_S + seconds_per_image * (
@@ -415,7 +431,7 @@ def final_rung_epochs(
     )
     for epochs in RUNG_EPOCHS:
         if RUNG_CANDIDATES * epochs * per_epoch <= rung_s:
-            return epochs if epochs >= MIN_GAIN * trial_epochs * trial_fraction else 0
+            return epochs if epochs >= max(MIN_GAIN * trial_epochs * trial_fraction, trial_epochs) else 0
     return 0
 
 

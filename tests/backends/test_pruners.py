@@ -80,3 +80,10 @@ def test_the_pruner_stops_trailing_trials_early_and_lets_leading_ones_finish(bac
 def test_no_pruner_lets_every_trial_finish(tmp_path):
     outcomes = run_curves("optuna", "none", tmp_path)
     assert all(epochs == EPOCHS for _, epochs in outcomes), outcomes
+
+
+def test_the_median_pruner_judges_a_trial_no_earlier_than_a_third_of_its_epochs(tmp_path):
+    outcomes = run_curves("optuna", "median", tmp_path)
+    pruned = [epochs for _, epochs in outcomes if epochs < EPOCHS]
+    assert pruned, outcomes
+    assert min(pruned) == EPOCHS // 3, outcomes  # not at epoch 1, where a regularised net still trails

@@ -279,7 +279,7 @@ def search_command(
         ),
     ] = None,
     pruner: Annotated[
-        str | None, typer.Option(help="none, median, asha or hyperband (default: the space's).")
+        str | None, typer.Option(help="none, median, quartile, asha or hyperband (default: the space's).")
     ] = None,
     seed: Annotated[
         int | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,20 @@ from typing import Any, ClassVar
 from autocnn.config import TrialConfig
 from autocnn.core.records import EpochRecord, TrialStatus
 from autocnn.space import SearchSpace
+
+PRUNERS = ("none", "median", "quartile", "asha", "hyperband")
+#: The share of trials (in percent) a percentile pruner lets go on at an epoch, by the finished
+#: trials' scores at that epoch: ``median`` the upper half, ``quartile`` all but the lowest quarter.
+PERCENTILE_PRUNERS = {"median": 50.0, "quartile": 75.0}
+
+
+def pruning_warmup_epochs(space: SearchSpace) -> int:
+    """Return the epochs a percentile pruner waits before judging a trial: a third of the longest trial's.
+
+    In the first epochs augmentation and regularisation only slow a network down, so a trial with
+    them would rarely get past epoch 1.
+    """
+    return math.ceil(max(int(value) for value in space.training.epochs.values()) / 3)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ project named after the space's hash, so a changed space never reloads an old pr
 from __future__ import annotations
 
 import shutil
-import statistics
 from pathlib import Path
 from typing import Any
 
-from autocnn.backends._base import Backend, Proposal
+import numpy as np
+
+from autocnn.backends._base import PERCENTILE_PRUNERS, PRUNERS, Backend, Proposal, pruning_warmup_epochs
 from autocnn.core.compat import oracle_file, set_oracle_project
 from autocnn.core.records import CURVE_ATTR, SEED_ATTR, SEED_INDEX_ATTR, STATUS_ATTR, EpochRecord, TrialStatus
 from autocnn.errors import ConfigError
@@ -142,8 +143,8 @@ class KerasTunerBackend(Backend):
                 f"algorithm {algorithm!r} is not a Keras Tuner algorithm; use one of "
                 f"{', '.join(KERAS_TUNER_ALGORITHMS)} (or `backend` optuna)"
             )
-        if pruner not in ("none", "median", "asha", "hyperband"):
-            raise ConfigError(f"pruner {pruner!r} is unknown; use one of none, median, asha, hyperband")
+        if pruner not in PRUNERS:
+            raise ConfigError(f"pruner {pruner!r} is unknown; use one of {', '.join(PRUNERS)}")
         if len(space.search.objective) > 1:
             raise ConfigError("Keras Tuner optimizes one objective; use `backend` optuna for several")
         objective = space.search.objective[0]
@@ -156,6 +157,7 @@ class KerasTunerBackend(Backend):
         self._seed_queue: list[int] = []
         self._curves: list[list[float]] = []
         self._next: Any = None
+        self._warmup_epochs = pruning_warmup_epochs(space)
 
     def bind(self, study: Any, *, directory: Path) -> None:
         """Create (or reload) the oracle with its files under ``directory``."""
@@ -248,21 +250,25 @@ class KerasTunerBackend(Backend):
         return self.directory / "weights" / f"{kt_trial_id}.weights.h5"
 
     def should_prune(self, trial: Any, record: EpochRecord) -> bool:
-        """Report the epoch to the oracle; stop a trial below the median of finished ones (pruner median)."""
+        """Report the epoch to the oracle; stop a trial below the median (or lower quartile) of finished ones."""
         kt_trial = self._trials.get(trial.number)
         value = getattr(record, self.objective.metric)
         if kt_trial is not None and value is not None:
             self.oracle.update_trial(
                 kt_trial.trial_id, {self.objective.metric: float(value)}, step=record.epoch
             )
-        if self.pruner_name == "none" or self.algorithm == "hyperband" or value is None:
+        if self.algorithm == "hyperband" or value is None or record.epoch < self._warmup_epochs:
             return False
+        if self.pruner_name == "none":
+            return False
+        # asha and hyperband name Optuna's pruners; here they prune as the median does
+        kept = PERCENTILE_PRUNERS.get(self.pruner_name, PERCENTILE_PRUNERS["median"])
         at_epoch = [curve[record.epoch - 1] for curve in self._curves if len(curve) >= record.epoch]
         if len(at_epoch) < _MEDIAN_STARTUP:
             return False
-        median = statistics.median(at_epoch)
-        below = float(value) < median if self.objective.direction == "maximize" else float(value) > median
-        return below
+        if self.objective.direction == "maximize":
+            return float(value) < float(np.percentile(at_epoch, 100 - kept))
+        return float(value) > float(np.percentile(at_epoch, kept))
 
     def finish(
         self, trial: Any, *, status: TrialStatus, values: tuple[float, ...] | None, weights_path: str | None

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
-from autocnn.backends._base import Backend, Proposal
+from autocnn.backends._base import PERCENTILE_PRUNERS, PRUNERS, Backend, Proposal, pruning_warmup_epochs
 from autocnn.core.records import SEED_ATTR, SEED_INDEX_ATTR, EpochRecord
 from autocnn.errors import ConfigError, MissingExtraError
 from autocnn.space import FloatRange, SearchSpace, sample_config
 from autocnn.space._dimensions import Scalar
 
 OPTUNA_ALGORITHMS = ("random", "grid", "tpe", "gp", "cmaes", "nsga2")
-OPTUNA_PRUNERS = ("none", "median", "asha", "hyperband")
+OPTUNA_PRUNERS = PRUNERS
 PRUNABLE_METRICS = ("val_accuracy", "val_loss")
 
 
@@ -115,13 +114,15 @@ class OptunaBackend(Backend):
 
         if self._prune_metric is None or self.pruner_name == "none":
             return optuna.pruners.NopPruner()
-        max_epochs = max(int(value) for value in self.space.training.epochs.values())
-        if self.pruner_name == "median":
-            # Judged no earlier than a third of the way: in the first epochs augmentation and
-            # regularisation only slow a network down, so a trial with them would rarely get past epoch 1.
-            return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=math.ceil(max_epochs / 3))
+        if self.pruner_name in PERCENTILE_PRUNERS:
+            return optuna.pruners.PercentilePruner(
+                PERCENTILE_PRUNERS[self.pruner_name],
+                n_startup_trials=2,
+                n_warmup_steps=pruning_warmup_epochs(self.space),
+            )
         if self.pruner_name == "asha":
             return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+        max_epochs = max(int(value) for value in self.space.training.epochs.values())
         return optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=max(max_epochs, 1), reduction_factor=3
         )

@@ -289,6 +289,9 @@ def _fidelity(
         f"{cost.seconds_per_image(max_flops) * 1e3:.2f} ms per image (measured here, {cost.device})"
     )
     reasons["search.retrain_share"] = f"{100 * RETRAIN_SHARE:.0f}% of the budget for the final retrain"
+    reasons["search.pruner"] = (
+        f"stops only trials in the lowest quarter: about {TARGET_TRIALS} whole trials are planned"
+    )
     search_s = (1 - RETRAIN_SHARE) * budget_s
     counted = max_trials is not None and not budget_given
     trials = TARGET_TRIALS if max_trials is None else max_trials
@@ -480,7 +483,7 @@ def _space_document(
     per_block.update({number: {"filters": _filters(width, number)} for number in range(2, blocks + 1)})
     search: dict[str, Any] = {
         "algorithm": "tpe",
-        "pruner": "median",
+        "pruner": "quartile",
         "max_trials": max_trials or 1000,
         "trial_train_fraction": fidelity.fraction,
         "retrain_epochs": fidelity.retrain_epochs,

@@ -11,7 +11,7 @@ from autocnn.space._dimensions import Dimension, Fixed
 from autocnn.space._fields import Spec
 
 Algorithm = Literal["random", "grid", "tpe", "gp", "cmaes", "nsga2", "bayesian", "hyperband"]
-PrunerName = Literal["none", "median", "asha", "hyperband"]
+PrunerName = Literal["none", "median", "quartile", "asha", "hyperband"]
 Backend = Literal["optuna", "keras-tuner"]
 Metric = Literal["val_accuracy", "val_loss", "params", "flops", "train_time"]
 

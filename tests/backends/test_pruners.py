@@ -62,7 +62,14 @@ def run_curves(backend_name: str, pruner: str, tmp_path) -> list[tuple[str, int]
     return outcomes
 
 
-CASES = [("optuna", "median"), ("optuna", "asha"), ("optuna", "hyperband"), ("keras-tuner", "median")]
+CASES = [
+    ("optuna", "median"),
+    ("optuna", "quartile"),
+    ("optuna", "asha"),
+    ("optuna", "hyperband"),
+    ("keras-tuner", "median"),
+    ("keras-tuner", "quartile"),
+]
 
 
 @pytest.mark.parametrize(("backend_name", "pruner"), CASES, ids=[f"{b}-{p}" for b, p in CASES])
@@ -87,3 +94,41 @@ def test_the_median_pruner_judges_a_trial_no_earlier_than_a_third_of_its_epochs(
     pruned = [epochs for _, epochs in outcomes if epochs < EPOCHS]
     assert pruned, outcomes
     assert min(pruned) == EPOCHS // 3, outcomes  # not at epoch 1, where a regularised net still trails
+
+
+@pytest.mark.parametrize("backend_name", ["optuna", "keras-tuner"])
+def test_the_quartile_pruner_stops_only_the_lowest_quarter_where_the_median_stops_the_lower_half(
+    backend_name, tmp_path
+):
+    # finished trials reach 0.60, 0.70, 0.80 and 0.90 at every epoch; then one at 0.68 and one at 0.62
+    # (Optuna interpolates: lower quartile 0.675, median 0.75)
+    plan = [0.6, 0.7, 0.8, 0.9, 0.68, 0.62]
+
+    def epochs_run(pruner: str) -> list[int]:
+        backend = make_backend(backend_name, PRUNER_SPACE, algorithm="random", pruner=pruner, seed=0)
+        study = optuna.create_study(direction="maximize", sampler=backend.sampler(), pruner=backend.pruner())
+        backend.bind(study, directory=tmp_path / pruner)
+        run = []
+        for level in plan:
+            trial = study.ask()
+            backend.propose(trial)
+            curve = []
+            for epoch in range(1, EPOCHS + 1):
+                record = EpochRecord(
+                    epoch=epoch, loss=1 - level, accuracy=level, val_loss=1 - level, val_accuracy=level
+                )
+                curve.append(record.to_dict())
+                if backend.should_prune(trial, record):
+                    break
+            trial.set_user_attr(CURVE_ATTR, curve)
+            pruned = epoch < EPOCHS
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED) if pruned else study.tell(trial, level)
+            status = TrialStatus.PRUNED if pruned else TrialStatus.COMPLETE
+            backend.finish(trial, status=status, values=(level,), weights_path=None)
+            run.append(epoch)
+        backend.close()
+        return run
+
+    third = EPOCHS // 3
+    assert epochs_run("median")[4:] == [third, third]
+    assert epochs_run("quartile")[4:] == [EPOCHS, third]

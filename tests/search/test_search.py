@@ -64,11 +64,17 @@ def test_grid_refuses_a_continuous_range(write_space, workdir):
         search(path, dataset="digits", workdir=workdir, algorithm="grid", max_trials=1)
 
 
-@pytest.mark.parametrize("pruner", ["none", "median", "asha", "hyperband"])
+@pytest.mark.parametrize("pruner", ["none", "median", "quartile", "asha", "hyperband"])
 def test_each_pruner_runs(tiny_space, workdir, pruner):
     study = search(tiny_space, dataset="digits", workdir=workdir, max_trials=2, pruner=pruner, retrain=False)
     assert len(study.trials()) == 2
-    expected = {"none": "Nop", "median": "Median", "asha": "SuccessiveHalving", "hyperband": "Hyperband"}
+    expected = {
+        "none": "Nop",
+        "median": "Percentile",  # with its warm-up, which Optuna's MedianPruner also is
+        "quartile": "Percentile",
+        "asha": "SuccessiveHalving",
+        "hyperband": "Hyperband",
+    }
     assert type(study.optuna_study.pruner).__name__ == expected[pruner] + "Pruner"
 
 

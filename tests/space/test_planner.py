@@ -220,3 +220,16 @@ def test_no_final_rung_when_it_cannot_train_the_top_trials_longer_than_a_trial_o
     assert "final_rung" not in squeezed.yaml and "again for" not in squeezed.summary
     counted = plan_space(images(54_000, 28), max_trials=3, step_cost=MACHINE)
     assert counted.space.search.final_rung.candidates == 0
+
+
+def test_with_a_budget_the_retrain_takes_as_many_epochs_as_its_share_holds_for_the_winner():
+    # the search cuts the retrain to its share, measured on the winner's trials: a cap at the
+    # typical width's epochs (30) gave a narrower winner's retrain 20 of its 30 minutes (FM, 60 min)
+    slow = StepCost(points=tuple((flops, 4 * seconds) for flops, seconds in MACHINE.points))
+    plan = plan_space(images(54_000, 28), timeout=3600, step_cost=slow)
+    typical = int(plan.reasons["search.retrain_epochs"].rsplit(": ", 1)[1].split()[0])
+    assert typical < 60
+    assert plan.space.search.retrain_epochs == 60 and plan.space.search.retrain_share == 0.5
+    assert f"a retrain of up to 60 epochs ({typical} at the typical width)" in plan.summary
+    counted = plan_space(images(54_000, 28), max_trials=3, step_cost=slow)
+    assert counted.space.search.retrain_epochs < 60  # no budget to cut it to: the planned length

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import optuna
 import pytest
 
@@ -23,12 +26,19 @@ training: {{learning_rate: {{low: 1e-3, high: 1e-1, log: true}}, epochs: {EPOCHS
 PLAN = ["leading"] * 4 + ["trailing", "leading"] * 8
 
 
-def curve_value(kind: str, epoch: int) -> float:
+def curve_value(kind: Any, epoch: int) -> float:
     return 0.5 + 0.4 * epoch / EPOCHS if kind == "leading" else 0.1 + 0.01 * epoch
 
 
-def run_curves(backend_name: str, pruner: str, tmp_path) -> list[tuple[str, int]]:
-    """Drive the backend through PLAN without training; return (kind, epochs run) per trial."""
+def run_curves(
+    backend_name: str,
+    pruner: str,
+    tmp_path,
+    *,
+    plan: Sequence[Any] = PLAN,
+    value_of: Callable[[Any, int], float] = curve_value,
+) -> list[tuple[Any, int]]:
+    """Drive the backend through ``plan`` without training; return (kind, epochs run) per trial."""
     backend = make_backend(backend_name, PRUNER_SPACE, algorithm="random", pruner=pruner, seed=0)
     # a fixed name: Optuna's Hyperband assigns brackets by a hash of the study name and trial number
     study = optuna.create_study(
@@ -37,12 +47,12 @@ def run_curves(backend_name: str, pruner: str, tmp_path) -> list[tuple[str, int]
     backend.bind(study, directory=tmp_path)
     backend.prepare(study, new=True)
     outcomes = []
-    for kind in PLAN:
+    for kind in plan:
         trial = study.ask()
         backend.propose(trial)
         curve = []
         for epoch in range(1, EPOCHS + 1):
-            value = curve_value(kind, epoch)
+            value = value_of(kind, epoch)
             record = EpochRecord(
                 epoch=epoch, loss=1 - value, accuracy=value, val_loss=1 - value, val_accuracy=value
             )
@@ -105,29 +115,10 @@ def test_the_quartile_pruner_stops_only_the_lowest_quarter_where_the_median_stop
     plan = [0.6, 0.7, 0.8, 0.9, 0.68, 0.62]
 
     def epochs_run(pruner: str) -> list[int]:
-        backend = make_backend(backend_name, PRUNER_SPACE, algorithm="random", pruner=pruner, seed=0)
-        study = optuna.create_study(direction="maximize", sampler=backend.sampler(), pruner=backend.pruner())
-        backend.bind(study, directory=tmp_path / pruner)
-        run = []
-        for level in plan:
-            trial = study.ask()
-            backend.propose(trial)
-            curve = []
-            for epoch in range(1, EPOCHS + 1):
-                record = EpochRecord(
-                    epoch=epoch, loss=1 - level, accuracy=level, val_loss=1 - level, val_accuracy=level
-                )
-                curve.append(record.to_dict())
-                if backend.should_prune(trial, record):
-                    break
-            trial.set_user_attr(CURVE_ATTR, curve)
-            pruned = epoch < EPOCHS
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED) if pruned else study.tell(trial, level)
-            status = TrialStatus.PRUNED if pruned else TrialStatus.COMPLETE
-            backend.finish(trial, status=status, values=(level,), weights_path=None)
-            run.append(epoch)
-        backend.close()
-        return run
+        outcomes = run_curves(
+            backend_name, pruner, tmp_path / pruner, plan=plan, value_of=lambda level, epoch: level
+        )
+        return [epochs for _, epochs in outcomes]
 
     third = EPOCHS // 3
     assert epochs_run("median")[4:] == [third, third]

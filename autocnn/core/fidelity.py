@@ -11,6 +11,7 @@ from autocnn.core.records import EpochRecord, TrialRecord
 from autocnn.space import SearchSettings
 
 if TYPE_CHECKING:
+    from autocnn.core.plan import SearchPlan
     from autocnn.data import Dataset
 
 RETRAIN_SAFETY = 1.05
@@ -56,12 +57,20 @@ def retrain_epoch_seconds(
 
 
 def rung_epoch_seconds(
-    best: TrialRecord, *, trials: Sequence[TrialRecord] = (), trial_data: Dataset, full_data: Dataset
+    best: TrialRecord,
+    *,
+    trials: Sequence[TrialRecord] = (),
+    trial_data: Dataset,
+    full_data: Dataset,
+    train_images: int | None = None,
+    validated: bool = True,
 ) -> float | None:
     """Estimate one final-rung epoch's seconds: a trial's whole epoch, scaled from its training images to all of them.
 
     A whole epoch (training, validation, the input pipeline's start) rather than the training steps
     alone, since on small data the rest is most of an epoch. Pooled like :func:`retrain_epoch_seconds`.
+    ``train_images`` replaces all of ``full_data``'s training images, and ``validated=False`` leaves
+    out the validation (the augmentation check's runs judge once, at their end).
     """
     scaled = [
         epoch.seconds / ratio
@@ -72,7 +81,8 @@ def rung_epoch_seconds(
     if not scaled:
         return None
     validation = EVALUATION_COST * len(full_data.x_val)
-    scale = (len(full_data.x_train) + validation) / max(len(trial_data.x_train) + validation, 1.0)
+    images = len(full_data.x_train) if train_images is None else train_images
+    scale = (images + (validation if validated else 0.0)) / max(len(trial_data.x_train) + validation, 1.0)
     return statistics.median(scaled) * scale * RETRAIN_SAFETY
 
 
@@ -113,3 +123,23 @@ def retrain_epochs_within(planned: int, *, epoch_seconds: float | None, remainin
     if remaining_s is None or epoch_seconds is None or epoch_seconds <= 0:
         return planned
     return max(1, min(planned, int(remaining_s // epoch_seconds)))
+
+
+def retrain_reserve(
+    candidates: Sequence[TrialRecord],
+    *,
+    plan: SearchPlan,
+    trials: Sequence[TrialRecord],
+    trial_data: Dataset,
+    dataset: Dataset,
+) -> float:
+    """Return the seconds the retrain of the slowest candidate keeps, at most its share of the budget."""
+    settings = plan.space.search
+    longest = 0.0
+    for record in candidates:
+        assert record.config is not None
+        epoch_seconds = retrain_epoch_seconds(record, trials=trials, trial_data=trial_data, full_data=dataset)
+        if epoch_seconds is not None:
+            longest = max(longest, epoch_seconds * planned_retrain_epochs(settings, record.config))
+    budget = plan.limits.timeout_s
+    return longest if budget is None else min(longest, settings.retrain_share * budget)

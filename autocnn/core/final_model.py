@@ -142,17 +142,19 @@ def retrain_guarded(
     epochs: int,
     deadline: float | None,
     seed: int,
+    config: TrialConfig | None = None,
     say: Callable[[str], None] | None = None,
 ) -> FinalModel:
     """Retrain ``trial``'s configuration on ``dataset``'s train + validation (less the guard); return the model to keep.
 
+    ``config`` replaces the trial's configuration for the retrain (e.g. with other augmentation).
     ``trial_model_path`` is the trial's own saved model, the fallback; without it the bar is the
     trial's validation accuracy. ``say`` hears about a retry.
     """
     from autocnn.training import FitStop, fit_config
 
-    config = trial.config
-    assert config is not None
+    assert trial.config is not None
+    config = config or trial.config
     trial_number = trial.number
     trial_val_accuracy = trial.metrics.get("val_accuracy")
     tell = say or (lambda message: None)
@@ -220,7 +222,7 @@ def retrain_guarded(
         return FinalModel(
             model=trial_model,
             source=FinalSource.TRIAL_MODEL,
-            config=config,
+            config=trial.config,
             reason=f"{failed}, clearly below the trial's own model ({trial_score:.4f}); kept the trial's own model",
             epochs=trial.epochs_trained,
             train_seconds=float(trial.metrics.get("train_time", 0.0)),

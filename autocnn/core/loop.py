@@ -19,6 +19,7 @@ from autocnn._stop import raise_if_stop_requested
 from autocnn._system import file_lock, rss_mb, worker_id
 from autocnn.backends import Backend, Proposal
 from autocnn.config import TrialConfig
+from autocnn.core.augmentation_check import check_reserve
 from autocnn.core.callbacks import SearchCallback
 from autocnn.core.compat import heartbeat_enabled, study_storage, trial_id
 from autocnn.core.fidelity import (
@@ -188,7 +189,7 @@ class TrialLoop:
         return LoopEnd.DONE
 
     def _out_of_time(self, deadline: float) -> str | None:
-        """Return why no other trial fits before ``deadline`` (and the rung and retrain it keeps time for), or None.
+        """Return why no other trial fits before ``deadline`` and the time kept after the trials, or None.
 
         The time kept for the retrain is its estimate, at most ``search.retrain_share`` of this
         run's budget, and for the final rung at most ``search.final_rung.share``: trials always get
@@ -203,11 +204,14 @@ class TrialLoop:
         budget_s = self.limits.timeout_s if self.limits.timeout_s is not None else remaining
         kept = 0.0 if reserve is None else min(reserve.seconds, share * budget_s)
         rung = self._rung_reserve(budget_s) if self.limits.retrain else 0.0
-        if remaining > estimate + kept + rung:
+        check = self._check_reserve(budget_s) if self.limits.retrain else 0.0
+        if remaining > estimate + kept + rung + check:
             return None
         trial = f"another trial (about {format_seconds(estimate)} each)"
         if rung > 0:
             trial += f" with the final rung's {format_seconds(rung)}"
+        if check > 0:
+            trial += f" {'and' if rung > 0 else 'with'} the augmentation check's {format_seconds(check)}"
         if reserve is None:
             return f"the {format_seconds(remaining)} left are too short for {trial}"
         if share < 1 and kept < reserve.seconds:
@@ -253,6 +257,20 @@ class TrialLoop:
         if epoch_seconds is None:
             return 0.0
         return min(rung.candidates * rung.epochs * epoch_seconds, rung.share * budget_s)
+
+    def _check_reserve(self, budget_s: float) -> float:
+        """Return the seconds kept for the augmentation check of the best trial so far."""
+        best = self.view.best
+        if best is None:
+            return 0.0
+        return check_reserve(
+            self.space,
+            best=best,
+            trials=self.view.similar_to(best),
+            trial_data=self.dataset,
+            full_data=self.full_dataset,
+            budget_s=budget_s,
+        )
 
     def _run_one(self, deadline: float | None) -> None:
         trial = self.optuna_study.ask()

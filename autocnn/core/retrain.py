@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autocnn._files import replacing
+from autocnn.core.augmentation_check import checked_config
 from autocnn.core.callbacks import SearchCallback
 from autocnn.core.fidelity import (
     planned_retrain_epochs,
@@ -35,7 +36,7 @@ def retrain_best(
     """Retrain the best configuration, keep it only if it holds up, evaluate the kept model once on test, save it.
 
     It trains for ``retrain_epochs`` (else the trial's epochs), cut to what fits before ``deadline``,
-    watched and judged by :func:`retrain_guarded`.
+    with the augmentation the augmentation check chose, watched and judged by :func:`retrain_guarded`.
     """
     from autocnn.training import compile_for_export, evaluate_model
 
@@ -47,8 +48,7 @@ def retrain_best(
     previous = study.final
     if previous is not None and previous.trial_number == best.number and Path(previous.model_path).exists():
         return
-    config = best.config
-    assert config is not None
+    config = checked_config(study, best)
     epoch_seconds = retrain_epoch_seconds(
         best,
         trials=trials,
@@ -71,6 +71,7 @@ def retrain_best(
     kept = retrain_guarded(
         best,
         dataset,
+        config=config,
         trial_model_path=study.trial_model_path(best.number),
         epochs=epochs,
         deadline=deadline,

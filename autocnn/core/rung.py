@@ -17,13 +17,9 @@ from typing import TYPE_CHECKING, Any
 from autocnn._files import replacing
 from autocnn._format import format_number_of, format_seconds
 from autocnn._stop import raise_if_stop_requested
+from autocnn.core.augmentation_check import check_reserve
 from autocnn.core.callbacks import SearchCallback
-from autocnn.core.fidelity import (
-    planned_retrain_epochs,
-    retrain_epoch_seconds,
-    rung_epoch_seconds,
-    trial_dataset,
-)
+from autocnn.core.fidelity import retrain_reserve, rung_epoch_seconds, trial_dataset
 from autocnn.core.records import EpochRecord, RungResult, TrialRecord
 
 if TYPE_CHECKING:
@@ -93,7 +89,15 @@ def run_final_rung(
         None
         if deadline is None
         else deadline
-        - _retrain_reserve(candidates, plan=plan, trials=trials, trial_data=trial_data, dataset=dataset)
+        - retrain_reserve(candidates, plan=plan, trials=trials, trial_data=trial_data, dataset=dataset)
+        - check_reserve(
+            plan.space,
+            best=candidates[0],
+            trials=trials,
+            trial_data=trial_data,
+            full_data=dataset,
+            budget_s=plan.limits.timeout_s,
+        )
     )
     epochs = earlier[0].planned_epochs if earlier else settings.epochs
     trial_training = _trial_training(candidates, plan=plan)
@@ -218,26 +222,6 @@ def _judge(
     del fitted
     release_memory()
     return result
-
-
-def _retrain_reserve(
-    candidates: Sequence[TrialRecord],
-    *,
-    plan: SearchPlan,
-    trials: Sequence[TrialRecord],
-    trial_data: Dataset,
-    dataset: Dataset,
-) -> float:
-    """Return the seconds the retrain of the slowest candidate keeps, at most its share of the budget."""
-    settings = plan.space.search
-    longest = 0.0
-    for record in candidates:
-        assert record.config is not None
-        epoch_seconds = retrain_epoch_seconds(record, trials=trials, trial_data=trial_data, full_data=dataset)
-        if epoch_seconds is not None:
-            longest = max(longest, epoch_seconds * planned_retrain_epochs(settings, record.config))
-    budget = plan.limits.timeout_s
-    return longest if budget is None else min(longest, settings.retrain_share * budget)
 
 
 def _store(study: Study, result: RungResult) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from autocnn._quiet import import_tensorflow_quietly
 from autocnn._system import configure_gpus, in_notebook, worker_id
 from autocnn.backends import Backend, make_backend
+from autocnn.core.augmentation_check import run_augmentation_check
 from autocnn.core.auto_space import AUTO_SPACE, auto_space
 from autocnn.core.callbacks import SearchCallback, SearchInfo
 from autocnn.core.loop import TrialLoop
@@ -160,6 +161,9 @@ def search(
                     )
                 if plan.limits.retrain:
                     run_final_rung(result, plan=plan, dataset=data, callbacks=callbacks, deadline=deadline)
+                    run_augmentation_check(
+                        result, plan=plan, dataset=data, callbacks=callbacks, deadline=deadline
+                    )
                     retrain_best(result, plan=plan, dataset=data, callbacks=callbacks, deadline=deadline)
         except (KeyboardInterrupt, SearchInterrupted):
             stopped = SearchInterrupted(

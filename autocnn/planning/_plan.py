@@ -45,6 +45,7 @@ TRANSLATION_FROM_PX = 16  # below this a 6% shift is under a pixel
 RUNG_CANDIDATES = 3
 RUNG_SHARE = 0.15  # of the budget, taken from the trials' share
 RUNG_EPOCHS = (30, 20, 15, 12, 10, 8, 6, 5, 4)
+CHECK_SHARE = 0.1  # of the budget, taken from the trials' share, for the augmentation check
 BLOCK_ACTIVATIONS = ("relu", "swish")  # cheapest first: swish's fit steps took 1.2-1.5x relu's here
 BLOCK_DROPOUTS = (0.0, 0.1, 0.2)
 
@@ -160,6 +161,7 @@ class _Fidelity:
     fraction: float
     planned_s: float
     rung_epochs: int = 0  # 0: no final rung
+    check: tuple[int, float] | None = None  # the augmentation check's epochs and training fraction
 
 
 def plan_space(
@@ -197,19 +199,21 @@ def plan_space(
         input_shape=skeleton.input_shape,
         num_classes=facts.classes,
     )
+    augmentation = _augmentation(facts, reasons)
     fidelity = _fidelity(
         skeleton,
         cost,
         budget_s=budget_s,
         max_trials=max_trials,
         budget_given=timeout is not None,
+        augmentations=math.prod(len(values) for values in augmentation.values()),
         reasons=reasons,
     )
     document = _space_document(
         name=name or "planned",
         skeleton=skeleton,
         fidelity=fidelity,
-        augmentation=_augmentation(facts, reasons),
+        augmentation=augmentation,
         budget_s=budget_s if timeout is not None or max_trials is None else None,
         max_trials=max_trials,
     )
@@ -232,6 +236,7 @@ def plan_space(
             if fidelity.rung_epochs
             else ""
         )
+        + (f"the winner with each augmentation for {fidelity.check[0]} epochs, " if fidelity.check else "")
         + (
             f"a retrain of up to {fidelity.retrain_cap} epochs ({fidelity.retrain_epochs} at the typical width); "
             if fidelity.retrain_cap > fidelity.retrain_epochs
@@ -271,9 +276,13 @@ def _fidelity(
     budget_s: float,
     max_trials: int | None,
     budget_given: bool,
+    augmentations: int,
     reasons: dict[str, str],
 ) -> _Fidelity:
     """Return the widths, FLOPs limit and epochs that fit the budget on this machine, with their reasons.
+
+    A budgeted plan whose space searches ``augmentations`` (> 1) combinations keeps a share of the
+    budget for the augmentation check, when it fits.
 
     With ``max_trials`` but no budget given, the networks are those of the default budget, each
     trial gets what one of its trials gets, and the retrain shrinks with the search (to no fewer
@@ -307,6 +316,29 @@ def _fidelity(
     trial_image_s = cost.seconds_per_image(math.sqrt(skeleton.flops(width, large=False) * max_flops))
     rung_s = RUNG_SHARE * budget_s
     min_epochs = math.ceil(TRIAL_SHARE_OF_RETRAIN_EPOCHS * retrain_epochs)
+    check = (
+        None
+        if counted or augmentations < 2
+        else check_fidelity(
+            cost.seconds_per_image(max_flops),
+            facts=facts,
+            check_s=CHECK_SHARE * budget_s,
+            runs=augmentations,
+            epochs=(retrain_epochs, 2 * min_epochs),
+        )
+    )
+    if check is not None:
+        search_s -= CHECK_SHARE * budget_s
+        check_epochs, check_fraction = check
+        check_images = round(check_fraction * facts.train_images)
+        reasons["search.augmentation_check.epochs"] = (
+            f"the winner trained as long as the retrain with each of the {augmentations} augmentations "
+            "searched: trials too short to show what augmentation gives a long retrain"
+        )
+        reasons["search.augmentation_check.train_fraction"] = (
+            f"{check_images:,} images for each run: the {augmentations} runs of {check_epochs} epochs fit in "
+            f"{100 * CHECK_SHARE:.0f}% of the budget"
+        )
     rung_epochs = final_rung_epochs(
         cost.seconds_per_image(max_flops),  # the top trials tend to be the largest networks allowed
         facts=facts,
@@ -365,8 +397,10 @@ def _fidelity(
         fraction=fraction,
         planned_s=search_s
         + (RUNG_SHARE * budget_s if rung_epochs else 0.0)
+        + (CHECK_SHARE * budget_s if check else 0.0)
         + retrain_s * retrain_epochs / planned_retrain,
         rung_epochs=rung_epochs,
+        check=check,
     )
 
 
@@ -452,6 +486,24 @@ def final_rung_epochs(
     return 0
 
 
+def check_fidelity(
+    seconds_per_image: float, *, facts: DataFacts, check_s: float, runs: int, epochs: tuple[int, int]
+) -> tuple[int, float] | None:
+    """Return (epochs, training fraction) of ``runs`` augmentation-check runs that fit in ``check_s``; None: none fit.
+
+    ``epochs`` is (the retrain's, the fewest worth a check): the most epochs in that range first, each
+    run on as many images as then fit, at least ``MIN_TRIAL_IMAGES`` (or all of them).
+    """
+    most, fewest = epochs
+    least_images = min(MIN_TRIAL_IMAGES, facts.train_images)
+    for count in (most, *(value for value in RETRAIN_EPOCHS if fewest <= value < most)):
+        images = (check_s / (runs * count) - EPOCH_OVERHEAD_S) / seconds_per_image
+        if images >= least_images:
+            fraction = min(1.0, math.floor(200 * images / facts.train_images) / 200)
+            return count, max(fraction, least_images / facts.train_images)
+    return None
+
+
 def _width_and_retrain(
     flops: Callable[..., float], cost: StepCost, *, retrain_s: float, images: int
 ) -> tuple[int, int]:
@@ -503,6 +555,17 @@ def _space_document(
         "retrain_epochs": fidelity.retrain_cap,
         "retrain_share": RETRAIN_SHARE,
         "constraints": {"max_flops": fidelity.max_flops},
+        **(
+            {
+                "augmentation_check": {
+                    "epochs": fidelity.check[0],
+                    "train_fraction": fidelity.check[1],
+                    "share": CHECK_SHARE,
+                }
+            }
+            if fidelity.check
+            else {}
+        ),
         **(
             {
                 "final_rung": {

@@ -12,6 +12,7 @@ from autocnn.space._loader import (
 )
 from autocnn.space._sampling import RandomSuggester, sample_config
 from autocnn.space._schema import (
+    AugmentationCheck,
     BlocksSpace,
     Constraints,
     FinalRung,
@@ -23,6 +24,7 @@ from autocnn.space._schema import (
 )
 
 __all__ = [
+    "AugmentationCheck",
     "BlocksSpace",
     "Choice",
     "Constraints",

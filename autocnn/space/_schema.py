@@ -196,6 +196,32 @@ class FinalRung(BaseModel):
         return value
 
 
+class AugmentationCheck(BaseModel):
+    """The augmentation check: the winner trained with each augmentation the space allows, as long as the retrain.
+
+    Short trials cannot see what augmentation gives a long retrain (it pays once the same images
+    have been seen many times). The check trains the best configuration with each combination of
+    the space's augmentation values for ``epochs`` on a ``train_fraction`` of the training split,
+    judged on the whole validation split, and the retrain uses the best.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    epochs: int = Field(
+        0, ge=0, le=1000, description="epochs of each check run (about the retrain's); 0: no check"
+    )
+    train_fraction: float = Field(
+        0.1, gt=0.0, le=1.0, description="fraction of the training split each check run trains on"
+    )
+    share: float = Field(
+        0.1,
+        gt=0.0,
+        lt=1.0,
+        description="the largest share of a time budget the search keeps for the check; "
+        "its runs are shortened to fit it",
+    )
+
+
 class SearchSettings(BaseModel):
     """How the search runs; the command line can override these."""
 
@@ -233,6 +259,7 @@ class SearchSettings(BaseModel):
         "trials always get the rest, and a longer retrain is cut to it",
     )
     final_rung: FinalRung = FinalRung()
+    augmentation_check: AugmentationCheck = AugmentationCheck()
 
     @field_validator("objective", mode="before")
     @classmethod
@@ -264,6 +291,12 @@ class SearchSettings(BaseModel):
             raise ValueError(
                 f"retrain_share {self.retrain_share:g} and final_rung.share {self.final_rung.share:g} leave "
                 "no time for trials; keep their sum below 1"
+            )
+        kept = self.retrain_share + (self.final_rung.share if self.final_rung.candidates else 0.0)
+        if self.augmentation_check.epochs and kept + self.augmentation_check.share >= 1:
+            raise ValueError(
+                f"retrain_share {self.retrain_share:g}, the final rung's share and augmentation_check.share "
+                f"{self.augmentation_check.share:g} leave no time for trials; keep their sum below 1"
             )
         return self
 

@@ -45,6 +45,7 @@ def fit_config(
     on_epoch: StopDecision | None = None,
     deadline: float | None = None,
     final: bool = False,
+    validate: bool = True,
     seed: int = 0,
     verbose: int = 0,
     initial_weights: str | None = None,
@@ -54,7 +55,8 @@ def fit_config(
     """Train a network for ``config`` on ``dataset``.
 
     A search trial trains on the training split and validates on the validation split after
-    every epoch. ``final=True`` trains on train + validation (no validation) for the final model.
+    every epoch (``validate=False``: never, for a caller that judges the model once at the end).
+    ``final=True`` trains on train + validation (no validation) for the final model.
     ``initial_weights`` and ``initial_epoch`` continue an earlier run (Hyperband's rounds) from
     the weights and optimizer state that ``save_weights_to`` saved when a run completed or was
     pruned. Batch normalisation trains with the fused kernel (:class:`FusedBatchNormalization`).
@@ -78,7 +80,7 @@ def fit_config(
     )
     val_data = (
         None
-        if final
+        if final or not validate
         else make_pipeline(
             dataset.x_val, dataset.y_val, batch_size=max(training.batch_size, 256), training=False
         )

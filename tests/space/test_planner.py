@@ -72,7 +72,12 @@ def test_the_trials_are_budgeted_for_networks_between_the_narrowest_and_the_limi
     middle_flops = (narrowest_flops * space.search.constraints.max_flops) ** 0.5
     # 30 trials of a network halfway (log scale) to the limit, validation counted as training here,
     # within what the retrain (half the budget, as README says) and a final rung (15%) leave
-    search_s = (1 - 0.5 - (0.15 if space.search.final_rung.candidates else 0.0)) * 1800
+    search_s = (
+        1
+        - 0.5
+        - (0.15 if space.search.final_rung.candidates else 0.0)
+        - (0.1 if space.search.augmentation_check.epochs else 0.0)
+    ) * 1800
     epochs = space.training.epochs.values()[0]
     images_per_epoch = space.search.trial_train_fraction * len(data.x_train) + len(data.x_val)
     trials_s = 30 * epochs * images_per_epoch * MACHINE.seconds_per_image(middle_flops)
@@ -190,7 +195,8 @@ def test_trials_train_a_sixth_of_the_retrains_epochs_on_fewer_images_before_more
     plan = plan_space(images(54_000, 28), timeout=3600, step_cost=MACHINE)
     assert plan.space.search.retrain_epochs == 60
     assert plan.space.training.epochs.values() == (10,)
-    assert plan.space.search.trial_train_fraction == 0.2
+    # a tenth of the images, not a fifth: the augmentation check takes a tenth of the budget
+    assert plan.space.search.trial_train_fraction == 0.1
     assert "a sixth of the retrain's" in plan.yaml
     # when no fraction lets trials that long fit, they get the most images for the epochs that fit
     few = plan_space(images(5_000, 28), timeout=600, step_cost=MACHINE)

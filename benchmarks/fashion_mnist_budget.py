@@ -85,7 +85,13 @@ def run_autocnn(data: Any, budget_s: float, workdir: str, *, space: str = SPACE)
             "architecture": describe_config(final.config),
             "retrain_epochs": final.epochs,
             "retrain_s": round(final.train_seconds, 1),
+            "augmentation": final.config.training.augmentation.model_dump(),
         }
+    from autocnn.core.augmentation_check import read_check
+
+    check = read_check(study.optuna_study)
+    if check is not None:
+        outcome["augmentation_check"] = check.to_dict()
     return outcome
 
 

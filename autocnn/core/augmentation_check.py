@@ -38,6 +38,7 @@ __all__ = [
     "AugmentationCheckResult",
     "AugmentationRun",
     "augmentation_variants",
+    "check_of",
     "check_reserve",
     "checked_config",
     "choose",
@@ -99,6 +100,15 @@ class AugmentationCheckResult:
         """The run whose augmentation the retrain uses; None keeps the trial's own."""
         return choose(self.completed, validation_images=self.validation_images)
 
+    @property
+    def time_ratio(self) -> float:
+        """How much longer the chosen augmentation trained than the trial's own (1.0: the trial's own kept)."""
+        chosen = self.chosen
+        own = self.runs[0] if self.runs else None
+        if chosen is None or own is None or own.seconds <= 0:
+            return 1.0
+        return chosen.seconds / own.seconds
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
         return {**asdict(self), "runs": [run.to_dict() for run in self.runs]}
@@ -148,12 +158,18 @@ def read_check(optuna_study: Any) -> AugmentationCheckResult | None:
     return None if data is None else AugmentationCheckResult.from_dict(data)
 
 
+def check_of(study: Study, trial: TrialRecord) -> AugmentationCheckResult | None:
+    """Return the augmentation check ``study`` holds for ``trial``, if any."""
+    check = study.augmentation_check
+    return check if check is not None and check.trial_number == trial.number else None
+
+
 def checked_config(study: Study, trial: TrialRecord) -> TrialConfig:
     """Return ``trial``'s configuration with the augmentation the check chose for it (else unchanged)."""
     config = trial.config
     assert config is not None
-    check = read_check(study.optuna_study)
-    chosen = None if check is None or check.trial_number != trial.number else check.chosen
+    check = check_of(study, trial)
+    chosen = None if check is None else check.chosen
     if chosen is None:
         return config
     training = config.training.model_copy(update={"augmentation": chosen.augmentation})
@@ -255,14 +271,14 @@ def run_augmentation_check(
         if epochs < max(1, math.ceil(LEAST_EPOCH_SHARE * settings.epochs)):
             _say(
                 callbacks,
-                f"augmentation check: skipped, {len(waiting)} runs of "
+                f"augmentation check: skipped, {format_number_of(len(waiting), 'run')} of "
                 f"{format_number_of(math.ceil(LEAST_EPOCH_SHARE * settings.epochs), 'epoch')} do not fit in the "
                 f"{format_seconds(left)} before the retrain",
             )
             return None
     _say(
         callbacks,
-        f"augmentation check: trial #{best.number} trained {format_number_of(epochs, 'epoch')} on "
+        f"augmentation check: trial #{best.number} trains {format_number_of(epochs, 'epoch')} on "
         f"{len(data.x_train):,} images with each of {len(variants)} augmentations "
         f"({'; '.join(describe_augmentation(variant) for variant in variants)})",
     )

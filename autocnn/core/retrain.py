@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autocnn._files import replacing
-from autocnn.core.augmentation_check import checked_config
+from autocnn.core.augmentation_check import check_of, checked_config
 from autocnn.core.callbacks import SearchCallback
 from autocnn.core.fidelity import (
     planned_retrain_epochs,
@@ -55,6 +55,10 @@ def retrain_best(
         trial_data=trial_dataset(dataset, plan.space.search, seed=plan.seed),
         full_data=dataset,
     )
+    check = check_of(study, best)
+    if epoch_seconds is not None and check is not None:
+        # the trials timed the trial's own augmentation; the check timed the chosen one beside it
+        epoch_seconds *= check.time_ratio
     epochs = retrain_epochs_within(
         planned_retrain_epochs(plan.space.search, config),
         epoch_seconds=epoch_seconds,

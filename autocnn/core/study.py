@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import keras
     import pandas as pd
 
+    from autocnn.core.augmentation_check import AugmentationCheckResult
     from autocnn.data import Dataset
     from autocnn.export import ExportResult
     from autocnn.reporting._inline import PlotImage
@@ -138,6 +139,13 @@ class Study:
         from autocnn.core.rung import read_rung
 
         return read_rung(self._study)
+
+    @property
+    def augmentation_check(self) -> AugmentationCheckResult | None:
+        """The augmentation check of the best trial: its runs with each augmentation, if the search ran one."""
+        from autocnn.core.augmentation_check import read_check
+
+        return read_check(self._study)
 
     def ranked(self, *, among: Sequence[TrialRecord] | None = None, rung: bool = True) -> list[TrialRecord]:
         """Return completed trials, best first (multi-objective: Pareto rank, then first objective).
@@ -315,6 +323,7 @@ class Study:
         ranked = self.ranked()
         best = ranked[0] if ranked else None
         final = self.final
+        check = self.augmentation_check
         return {
             "study": self.name,
             "storage": mask_secrets(self.storage_url),
@@ -324,6 +333,7 @@ class Study:
             else {"number": best.number, "values": list(best.values or ()), "metrics": best.metrics},
             "final": None if final is None else final.to_dict(),
             "final_rung": [result.to_dict() for result in self.rung_results],
+            "augmentation_check": None if check is None else check.to_dict(),
         }
 
 

@@ -14,6 +14,7 @@ from autocnn.core.study import FinalResult, pareto_ranks
 from autocnn.errors import AutoCNNError
 
 if TYPE_CHECKING:
+    from autocnn.core.augmentation_check import AugmentationCheckResult
     from autocnn.core.study import Study
     from autocnn.space import Objective
 
@@ -35,6 +36,7 @@ class StudyFacts:
     log_scale: frozenset[str]
     searched: tuple[str, ...]
     rung: tuple[RungResult, ...] = ()  # the final rung's results, in the order they ran
+    augmentation_check: AugmentationCheckResult | None = None
 
     @property
     def multi_objective(self) -> bool:
@@ -150,6 +152,7 @@ def collect(study: Study) -> StudyFacts:
         log_scale=log_scale,
         searched=searched,
         rung=study.rung_results,
+        augmentation_check=study.augmentation_check,
     )
 
 

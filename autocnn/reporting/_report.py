@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from autocnn._files import write_text_atomically
 from autocnn._format import format_metric, format_number_of, format_seconds, metric_label
 from autocnn._version import __version__
+from autocnn.core.augmentation_check import describe_augmentation
 from autocnn.core.records import TrialStatus
 from autocnn.reporting._document import (
     Block,
@@ -251,6 +252,7 @@ def _summary(facts: StudyFacts, why: list[str]) -> list[Block]:
     if fidelity:
         blocks.append(Note(fidelity))
     blocks.extend(_rung_blocks(facts))
+    blocks.extend(_augmentation_check_blocks(facts))
     if why:
         blocks.append(Paragraph("Why it won:"))
         blocks.append(BulletList(tuple(why)))
@@ -283,6 +285,47 @@ def _rung_blocks(facts: StudyFacts) -> list[Block]:
         rows=rows,
         align=("right", "right", "right", "right", "right"),
         caption="The final rung",
+    )
+    return [Paragraph(text), table]
+
+
+def _augmentation_check_blocks(facts: StudyFacts) -> list[Block]:
+    """Say how the augmentation check chose the retrain's augmentation, with one row per augmentation."""
+    check = facts.augmentation_check
+    if check is None or not check.runs:
+        return []
+    chosen = check.chosen
+    own = check.runs[0]
+    text = (
+        f"The augmentation check trained trial {check.trial_number} for "
+        f"{format_number_of(check.planned_epochs, 'epoch')} on {check.train_images:,} training images with each "
+        "augmentation the space allows, judged on the validation split: short trials cannot show what "
+        "augmentation gives a long retrain. The retrain used "
+        + (
+            f"{code(describe_augmentation(chosen.augmentation))}."
+            if chosen is not None
+            else f"the trial's own augmentation, {code(describe_augmentation(own.augmentation))}, since no other "
+            "beat it by a standard error of its validation accuracy."
+        )
+    )
+    rows = tuple(
+        (
+            Cell(describe_augmentation(run.augmentation) + (" (the trial's own)" if run is own else "")),
+            Cell(f"{run.val_accuracy:.4f}", sort=run.val_accuracy),
+            Cell(
+                str(run.epochs)
+                if run.epochs >= check.planned_epochs
+                else f"{run.epochs} (cut at the deadline)"
+            ),
+            Cell(format_seconds(run.seconds), sort=run.seconds),
+        )
+        for run in check.runs
+    )
+    table = Table(
+        headers=("augmentation", "val accuracy", "epochs", "time"),
+        rows=rows,
+        align=("left", "right", "right", "right"),
+        caption="The augmentation check",
     )
     return [Paragraph(text), table]
 

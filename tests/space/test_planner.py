@@ -239,3 +239,24 @@ def test_with_a_budget_the_retrain_takes_as_many_epochs_as_its_share_holds_for_t
     assert f"a retrain of up to 60 epochs ({typical} at the typical width)" in plan.summary
     counted = plan_space(images(54_000, 28), max_trials=3, step_cost=slow)
     assert counted.space.search.retrain_epochs < 60  # no budget to cut it to: the planned length
+
+
+def test_a_long_budget_keeps_a_tenth_for_the_winner_trained_as_long_as_the_retrain_with_each_augmentation():
+    data = images(54_000, 28)
+    plan = plan_space(data, timeout=3600, step_cost=MACHINE)
+    check = plan.space.search.augmentation_check
+    trial_epochs = plan.space.training.epochs.values()[0]
+    # flips and shifts searched: four runs, each much longer than a trial, on at least 1,000 images
+    assert plan.space.training.augmentation.translation.values() == (0.0, 0.06)
+    assert check.epochs >= 2 * trial_epochs and check.share == 0.1
+    images_per_run = check.train_fraction * len(data.x_train)
+    assert images_per_run >= 1000
+    # the four runs fit in a tenth of the hour on this machine, at the widest network allowed
+    per_image = MACHINE.seconds_per_image(plan.space.search.constraints.max_flops)
+    assert 4 * check.epochs * images_per_run * per_image <= 360
+    assert "each of the 4 augmentations searched" in plan.yaml
+    assert "the winner with each augmentation" in plan.summary
+    # a budget too short for runs that long on 1,000 images plans none
+    small = plan_space(images(1_300, 8), timeout=270, step_cost=SLOW_MACHINE)
+    assert small.space.search.augmentation_check.epochs == 0
+    assert "augmentation_check" not in small.yaml

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_VARIANTS",
     "AugmentationCheckResult",
     "AugmentationRun",
+    "augmentation_key",
     "augmentation_variants",
     "check_of",
     "check_reserve",
@@ -176,6 +177,11 @@ def checked_config(study: Study, trial: TrialRecord) -> TrialConfig:
     return config.model_copy(update={"training": training})
 
 
+def augmentation_key(augmentation: AugmentationConfig) -> str:
+    """Return :func:`describe_augmentation` as a metric-name part, e.g. ``flip_horizontal_and_shift_0.06``."""
+    return describe_augmentation(augmentation).replace(", ", "_and_").replace(" ", "_")
+
+
 def describe_augmentation(augmentation: AugmentationConfig) -> str:
     """Return e.g. ``flip horizontal, shift 0.06`` or ``none``."""
     parts = [] if augmentation.flip == "none" else [f"flip {augmentation.flip}"]
@@ -295,6 +301,8 @@ def run_augmentation_check(
         ordered = sorted((*result.runs, run), key=lambda item: variants.index(item.augmentation))
         result = replace(result, runs=tuple(ordered))
         study.optuna_study.set_user_attr(CHECK_ATTR, result.to_dict())
+        for callback in callbacks:
+            callback.on_augmentation_check_run(best.number, run)
         _say(
             callbacks,
             f"augmentation check: {describe_augmentation(variant)}: {run.val_accuracy:.4f} validation accuracy"

@@ -12,6 +12,7 @@ from autocnn.core.records import EpochRecord, RungResult, TrialRecord
 if TYPE_CHECKING:
     import keras
 
+    from autocnn.core.augmentation_check import AugmentationRun
     from autocnn.core.study import FinalResult, Study
     from autocnn.space import SearchSpace
 
@@ -73,6 +74,9 @@ class SearchCallback:
 
     def on_final_rung_result(self, result: RungResult) -> None:
         """Handle one trial judged by the final rung (its result is already in the study)."""
+
+    def on_augmentation_check_run(self, trial_number: int, run: AugmentationRun) -> None:
+        """Handle one run of the augmentation check of trial ``trial_number`` (already in the study)."""
 
     def on_retrain_start(self, number: int, config: TrialConfig, *, epochs: int) -> None:
         """Handle the start of the final retrain of the best configuration on train + validation."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autocnn._system import file_lock, process_alive, worker_id
+from autocnn.core.augmentation_check import augmentation_key
 from autocnn.core.storage import mask_secrets, sqlite_path
 from autocnn.tracking import _payload as payload
 from autocnn.tracking._base import Tracker
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     import keras
 
     from autocnn.config import TrialConfig
+    from autocnn.core.augmentation_check import AugmentationRun
     from autocnn.core.callbacks import SearchInfo
     from autocnn.core.records import EpochRecord, RungResult, TrialRecord
     from autocnn.core.study import FinalResult, Study
@@ -197,6 +199,17 @@ class MLflowTracker(Tracker):
         values = {f"{prefix}.val_accuracy": result.val_accuracy, f"{prefix}.epochs": float(result.epochs)}
         if math.isfinite(result.val_loss):
             values[f"{prefix}.val_loss"] = result.val_loss
+        self._log(self.parent_run_id, metrics=_stamped(values))
+
+    def on_augmentation_check_run(self, trial_number: int, run: AugmentationRun) -> None:
+        """Log one augmentation-check run on the search's run (``augmentation_check.none.val_accuracy``)."""
+        self._safely("recording the augmentation check", lambda: self._check_run(run), cost="model")
+
+    def _check_run(self, run: AugmentationRun) -> None:
+        if self.parent_run_id is None:
+            return
+        prefix = f"augmentation_check.{augmentation_key(run.augmentation)}"
+        values = {f"{prefix}.val_accuracy": run.val_accuracy, f"{prefix}.epochs": float(run.epochs)}
         self._log(self.parent_run_id, metrics=_stamped(values))
 
     def on_retrain_end(self, final: FinalResult, *, model: keras.Model, example: Any) -> None:

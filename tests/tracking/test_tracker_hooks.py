@@ -403,3 +403,21 @@ def test_final_rung_results_are_metrics_of_the_search_run(workdir, small_space):
     assert metrics["final_rung.trial_3.val_accuracy"] == 0.9375
     assert metrics["final_rung.trial_3.epochs"] == 4
     assert "final_rung.trial_3.val_loss" not in metrics  # NaN is not logged
+
+
+def test_augmentation_check_runs_are_metrics_of_the_search_run(workdir, small_space):
+    from autocnn.config import AugmentationConfig
+    from autocnn.core.augmentation_check import AugmentationRun
+
+    tracker = MLflowTracker(tracking_uri=default_tracking_uri(workdir))
+    tracker.on_search_start(make_info(small_space, workdir))
+    record = make_record(3, "complete", curve=CURVE)
+    run_trial(tracker, record)
+    shifted = AugmentationConfig(flip="horizontal", translation=0.06)
+    tracker.on_augmentation_check_run(3, AugmentationRun(shifted, epochs=30, val_accuracy=0.91, seconds=9.0))
+    tracker.on_augmentation_check_run(3, AugmentationRun(AugmentationConfig(), 30, 0.88, 7.0))
+    tracker.on_search_end(FakeStudy([record]))
+    metrics = tracker._client.get_run(tracker.parent_run_id).data.metrics
+    assert metrics["augmentation_check.flip_horizontal_and_shift_0.06.val_accuracy"] == 0.91
+    assert metrics["augmentation_check.none.val_accuracy"] == 0.88
+    assert metrics["augmentation_check.none.epochs"] == 30

@@ -24,7 +24,12 @@ def pruning_warmup_epochs(space: SearchSpace) -> int:
     In the first epochs augmentation and regularisation only slow a network down, so a trial with
     them would rarely get past epoch 1.
     """
-    return math.ceil(max(int(value) for value in space.training.epochs.values()) / 3)
+    return math.ceil(longest_trial_epochs(space) / 3)
+
+
+def longest_trial_epochs(space: SearchSpace) -> int:
+    """Return the most epochs a trial of ``space`` may train."""
+    return max(int(value) for value in space.training.epochs.values())
 
 
 @dataclass(frozen=True)

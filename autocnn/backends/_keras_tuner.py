@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from autocnn.backends._base import PERCENTILE_PRUNERS, PRUNERS, Backend, Proposal, pruning_warmup_epochs
+from autocnn.backends._base import (
+    PERCENTILE_PRUNERS,
+    PRUNERS,
+    Backend,
+    Proposal,
+    longest_trial_epochs,
+    pruning_warmup_epochs,
+)
 from autocnn.core.compat import oracle_file, set_oracle_project
 from autocnn.core.records import CURVE_ATTR, SEED_ATTR, SEED_INDEX_ATTR, STATUS_ATTR, EpochRecord, TrialStatus
 from autocnn.errors import ConfigError
@@ -181,7 +188,7 @@ class KerasTunerBackend(Backend):
                 max_trials=10**6, num_initial_points=3, **common
             )
         else:
-            max_epochs = max(int(value) for value in self.space.training.epochs.values())
+            max_epochs = longest_trial_epochs(self.space)
             oracle = keras_tuner.oracles.HyperbandOracle(
                 max_epochs=max(max_epochs, 2), factor=3, **common, hyperband_iterations=HYPERBAND_ITERATIONS
             )
@@ -257,9 +264,8 @@ class KerasTunerBackend(Backend):
             self.oracle.update_trial(
                 kt_trial.trial_id, {self.objective.metric: float(value)}, step=record.epoch
             )
-        if self.algorithm == "hyperband" or value is None or record.epoch < self._warmup_epochs:
-            return False
-        if self.pruner_name == "none":
+        judged = self.algorithm != "hyperband" and self.pruner_name != "none"
+        if not judged or value is None or record.epoch < self._warmup_epochs:
             return False
         # asha and hyperband name Optuna's pruners; here they prune as the median does
         kept = PERCENTILE_PRUNERS.get(self.pruner_name, PERCENTILE_PRUNERS["median"])

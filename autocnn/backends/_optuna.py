@@ -5,7 +5,14 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from autocnn.backends._base import PERCENTILE_PRUNERS, PRUNERS, Backend, Proposal, pruning_warmup_epochs
+from autocnn.backends._base import (
+    PERCENTILE_PRUNERS,
+    PRUNERS,
+    Backend,
+    Proposal,
+    longest_trial_epochs,
+    pruning_warmup_epochs,
+)
 from autocnn.core.records import SEED_ATTR, SEED_INDEX_ATTR, EpochRecord
 from autocnn.errors import ConfigError, MissingExtraError
 from autocnn.space import FloatRange, SearchSpace, sample_config
@@ -122,7 +129,7 @@ class OptunaBackend(Backend):
             )
         if self.pruner_name == "asha":
             return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
-        max_epochs = max(int(value) for value in self.space.training.epochs.values())
+        max_epochs = longest_trial_epochs(self.space)
         return optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=max(max_epochs, 1), reduction_factor=3
         )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from autocnn._format import format_number_of, format_seconds
 from autocnn._stop import raise_if_stop_requested
 from autocnn.config import AugmentationConfig, TrialConfig
-from autocnn.core.callbacks import SearchCallback
+from autocnn.core.callbacks import SearchCallback, say_retrain_note
 from autocnn.core.fidelity import retrain_reserve, rung_epoch_seconds, trial_dataset
 from autocnn.core.records import EpochRecord, TrialRecord
 from autocnn.space import FloatRange, SearchSpace
@@ -245,7 +245,7 @@ def run_augmentation_check(
     variants = augmentation_variants(plan.space, best.config.training.augmentation)
     if not variants:
         return None
-    earlier = read_check(study.optuna_study)
+    earlier = study.augmentation_check
     if earlier is None or earlier.trial_number != best.number:
         earlier = None
     done = [] if earlier is None else list(earlier.completed)
@@ -275,14 +275,14 @@ def run_augmentation_check(
         if epoch_seconds:
             epochs = min(epochs, int(left // (epoch_seconds * len(waiting))))
         if epochs < max(1, math.ceil(LEAST_EPOCH_SHARE * settings.epochs)):
-            _say(
+            say_retrain_note(
                 callbacks,
                 f"augmentation check: skipped, {format_number_of(len(waiting), 'run')} of "
                 f"{format_number_of(math.ceil(LEAST_EPOCH_SHARE * settings.epochs), 'epoch')} do not fit in the "
                 f"{format_seconds(left)} before the retrain",
             )
             return None
-    _say(
+    say_retrain_note(
         callbacks,
         f"augmentation check: trial #{best.number} trains {format_number_of(epochs, 'epoch')} on "
         f"{len(data.x_train):,} images with each of {len(variants)} augmentations "
@@ -303,13 +303,13 @@ def run_augmentation_check(
         study.optuna_study.set_user_attr(CHECK_ATTR, result.to_dict())
         for callback in callbacks:
             callback.on_augmentation_check_run(best.number, run)
-        _say(
+        say_retrain_note(
             callbacks,
             f"augmentation check: {describe_augmentation(variant)}: {run.val_accuracy:.4f} validation accuracy"
             + ("" if run.epochs >= epochs else f" (cut at {run.epochs} of {epochs} epochs by the deadline)"),
         )
     chosen = result.chosen
-    _say(
+    say_retrain_note(
         callbacks,
         "augmentation check: the retrain uses "
         + (
@@ -357,8 +357,3 @@ def _train(
     del fitted
     release_memory()
     return run
-
-
-def _say(callbacks: Sequence[SearchCallback], message: str) -> None:
-    for callback in callbacks:
-        callback.on_retrain_note(message)

@@ -97,3 +97,9 @@ class SearchCallback:
         it records, and the search's workers then track their own trials there.
         """
         return None
+
+
+def say_retrain_note(callbacks: Sequence[SearchCallback], message: str) -> None:
+    """Tell every callback ``message`` about what happens before or in the final retrain."""
+    for callback in callbacks:
+        callback.on_retrain_note(message)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from autocnn._files import replacing
 from autocnn.core.augmentation_check import check_of, checked_config
-from autocnn.core.callbacks import SearchCallback
+from autocnn.core.callbacks import SearchCallback, say_retrain_note
 from autocnn.core.fidelity import (
     planned_retrain_epochs,
     retrain_epoch_seconds,
@@ -67,10 +67,6 @@ def retrain_best(
     for callback in callbacks:
         callback.on_retrain_start(best.number, config, epochs=epochs)
 
-    def say(message: str) -> None:
-        for callback in callbacks:
-            callback.on_retrain_note(message)
-
     # The budget bounds the retrain too: cut at the deadline, it keeps the weights it has reached.
     kept = retrain_guarded(
         best,
@@ -80,7 +76,7 @@ def retrain_best(
         epochs=epochs,
         deadline=deadline,
         seed=plan.seed,
-        say=say,
+        say=lambda message: say_retrain_note(callbacks, message),
     )
     compile_for_export(kept.model)
     test = evaluate_model(kept.model, dataset.x_test, dataset.y_test)

@@ -18,7 +18,7 @@ from autocnn._files import replacing
 from autocnn._format import format_number_of, format_seconds
 from autocnn._stop import raise_if_stop_requested
 from autocnn.core.augmentation_check import check_reserve
-from autocnn.core.callbacks import SearchCallback
+from autocnn.core.callbacks import SearchCallback, say_retrain_note
 from autocnn.core.fidelity import retrain_reserve, rung_epoch_seconds, trial_dataset
 from autocnn.core.records import EpochRecord, RungResult, TrialRecord
 
@@ -102,7 +102,7 @@ def run_final_rung(
     epochs = earlier[0].planned_epochs if earlier else settings.epochs
     trial_training = _trial_training(candidates, plan=plan)
     if epochs <= trial_training:
-        _say(
+        say_retrain_note(
             callbacks,
             f"final rung: skipped, its {format_number_of(epochs, 'epoch')} on all training images train no "
             f"longer than a trial ({trial_training:g} epoch{'' if trial_training == 1 else 's'} of them); "
@@ -117,7 +117,7 @@ def run_final_rung(
             epochs=epochs,
             least=epochs if earlier else min(epochs, _least_epochs(candidates, plan=plan)),
             judged=len(judged),
-            say=lambda message: _say(callbacks, message),
+            say=lambda message: say_retrain_note(callbacks, message),
         )
         if fitted is None:
             return ()
@@ -228,8 +228,3 @@ def _store(study: Study, result: RungResult) -> None:
     """Add ``result`` to the study, replacing an earlier result for the same trial."""
     kept = [item.to_dict() for item in study.rung_results if item.trial_number != result.trial_number]
     study.optuna_study.set_user_attr(RUNG_ATTR, [*kept, result.to_dict()])
-
-
-def _say(callbacks: Sequence[SearchCallback], message: str) -> None:
-    for callback in callbacks:
-        callback.on_retrain_note(message)

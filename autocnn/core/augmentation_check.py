@@ -53,6 +53,8 @@ CHECK_ATTR = "augmentation_check"
 MAX_VARIANTS = 4
 #: A check run shorter than this share of its planned epochs judges too early; the check is skipped.
 LEAST_EPOCH_SHARE = 0.5
+#: A check run started in time may run this share of its predicted seconds past the check's end.
+RUN_GRACE = 0.5
 _LABELS = {
     "rotation": "rotate",
     "translation": "shift",
@@ -98,7 +100,9 @@ class AugmentationCheckResult:
 
     @property
     def chosen(self) -> AugmentationRun | None:
-        """The run whose augmentation the retrain uses; None keeps the trial's own."""
+        """The run whose augmentation the retrain uses; None keeps the trial's own (also when it was not run whole)."""
+        if not self.runs or self.runs[0].epochs < self.planned_epochs:
+            return None
         return choose(self.completed, validation_images=self.validation_images)
 
     @property
@@ -233,8 +237,8 @@ def run_augmentation_check(
 
     The retrain keeps its time before ``deadline`` (None: no limit). Fewer epochs than planned are run
     when that is what fits (all variants the same, at least ``LEAST_EPOCH_SHARE`` of them), else
-    the check is skipped, said through ``callbacks``. A check of the same trial stored by an
-    earlier call goes on with the runs it lacks.
+    the check is skipped, said through ``callbacks``; so are the runs that, timed by the runs before
+    them, no longer fit. A check of the same trial stored by an earlier call goes on with the runs it lacks.
     """
     settings = plan.space.search.augmentation_check
     ranked = study.ranked()
@@ -262,15 +266,15 @@ def run_augmentation_check(
         else deadline
         - retrain_reserve([best], plan=plan, trials=trials, trial_data=trial_data, dataset=dataset)
     )
+    epoch_seconds = rung_epoch_seconds(
+        best,
+        trials=trials,
+        trial_data=trial_data,
+        full_data=dataset,
+        train_images=len(data.x_train),
+        validated=False,
+    )
     if end is not None and earlier is None:
-        epoch_seconds = rung_epoch_seconds(
-            best,
-            trials=trials,
-            trial_data=trial_data,
-            full_data=dataset,
-            train_images=len(data.x_train),
-            validated=False,
-        )
         left = max(end - time.monotonic(), 0.0)
         if epoch_seconds:
             epochs = min(epochs, int(left // (epoch_seconds * len(waiting))))
@@ -295,9 +299,27 @@ def run_augmentation_check(
         validation_images=len(data.x_val),
         runs=tuple(done),
     )
-    for variant in waiting:
+    for index, variant in enumerate(waiting):
         raise_if_stop_requested()
-        run = _train(best.config, variant, data=data, epochs=epochs, seed=plan.seed + best.number, end=end)
+        measured = [run.seconds / run.epochs for run in result.runs if run.epochs]
+        epoch_seconds = max(measured) if measured else epoch_seconds
+        predicted = None if epoch_seconds is None else epoch_seconds * epochs
+        if end is not None and predicted is not None and time.monotonic() + predicted > end:
+            skipped = "; ".join(describe_augmentation(item) for item in waiting[index:])
+            say_retrain_note(
+                callbacks,
+                f"augmentation check: not run ({skipped}): a run takes about {format_seconds(predicted)}, "
+                f"{format_seconds(max(end - time.monotonic(), 0.0))} are left before the retrain",
+            )
+            break
+        run = _train(
+            best.config,
+            variant,
+            data=data,
+            epochs=epochs,
+            seed=plan.seed + best.number,
+            end=_run_deadline(end, predicted=predicted, deadline=deadline),
+        )
         ordered = sorted((*result.runs, run), key=lambda item: variants.index(item.augmentation))
         result = replace(result, runs=tuple(ordered))
         study.optuna_study.set_user_attr(CHECK_ATTR, result.to_dict())
@@ -319,6 +341,18 @@ def run_augmentation_check(
         ),
     )
     return result
+
+
+def _run_deadline(end: float | None, *, predicted: float | None, deadline: float | None) -> float | None:
+    """Return when a check run that started before ``end`` is cut: ``RUN_GRACE`` of its predicted time past it.
+
+    A run cut short is wasted (only whole runs are compared), so one that its prediction let start
+    may overrun the check's end a little, taking those seconds from the retrain, never past ``deadline``.
+    """
+    if end is None:
+        return None
+    grace = 0.0 if predicted is None else RUN_GRACE * predicted
+    return end + grace if deadline is None else min(end + grace, deadline)
 
 
 def _train(

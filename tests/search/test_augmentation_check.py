@@ -43,6 +43,7 @@ search:
 """
 
 FLIP = AugmentationConfig(flip="horizontal")
+FLIP_SHIFT = AugmentationConfig(flip="horizontal", translation=0.1)
 NONE = AugmentationConfig()
 
 
@@ -116,6 +117,17 @@ def test_only_runs_that_trained_all_their_epochs_are_compared():
     )
     assert check.completed == (check.runs[0],) and check.chosen is None
     assert AugmentationCheckResult.from_dict(check.to_dict()) == check
+
+
+def test_nothing_is_chosen_when_the_trials_own_augmentation_was_not_trained_whole():
+    check = AugmentationCheckResult(
+        trial_number=0,
+        planned_epochs=6,
+        train_images=100,
+        validation_images=900,
+        runs=(_run(NONE, 0.5, epochs=3), _run(FLIP, 0.6), _run(FLIP_SHIFT, 0.99)),
+    )
+    assert check.chosen is None and check.time_ratio == 1.0
 
 
 def test_the_shares_of_the_retrain_the_rung_and_the_check_must_leave_time_for_trials():
@@ -213,3 +225,36 @@ def test_the_retrain_is_timed_with_the_chosen_augmentations_cost_measured_beside
         trial_number=0, planned_epochs=6, train_images=100, validation_images=900, runs=(slow, own)
     )
     assert kept.time_ratio == 1.0
+
+
+def test_runs_that_the_earlier_runs_show_will_not_fit_are_not_started_and_a_started_one_may_overrun_a_little(
+    write_space, workdir, monkeypatch
+):
+    from autocnn.core import augmentation_check
+
+    space = write_space(CHECK_SPACE)
+    study = search(space, dataset="digits", study="slow", workdir=workdir, retrain=False)
+    plan, data = plan_search(space, dataset="digits", study="slow")
+    started: list[tuple[AugmentationConfig, float | None]] = []
+
+    def train(config, augmentation, *, data, epochs, seed, end):
+        # each run reports 60 s (10 s an epoch) but returns at once
+        started.append((augmentation, end))
+        return AugmentationRun(augmentation=augmentation, epochs=epochs, val_accuracy=0.9, seconds=60.0)
+
+    # the trials say an epoch on the check's images takes 1 s: six epochs of both runs fit in 30 s
+    monkeypatch.setattr(augmentation_check, "_train", train)
+    monkeypatch.setattr(augmentation_check, "rung_epoch_seconds", lambda *args, **kwargs: 1.0)
+    monkeypatch.setattr(augmentation_check, "retrain_reserve", lambda *args, **kwargs: 10.0)
+    heard = Heard()
+    deadline = time.monotonic() + 40  # the check ends 10 s before it, when the retrain starts
+    result = run_augmentation_check(study, plan=plan, dataset=data, callbacks=[heard], deadline=deadline)
+
+    # the first run measured 10 s an epoch: the second (60 s) does not fit and is not started
+    assert result is not None and len(started) == 1 and len(result.runs) == 1
+    assert result.chosen is None
+    own, end = started[0]
+    # the first run, predicted at 6 s, may run 3 s past the check's end
+    assert own == result.runs[0].augmentation and end == pytest.approx(deadline - 10 + 3)
+    skipped = [note for note in heard.notes if note.startswith("augmentation check: not run (")]
+    assert len(skipped) == 1 and "a run takes about 1 min 00 s" in skipped[0]

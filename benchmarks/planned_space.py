@@ -84,6 +84,9 @@ def render(
         + (f"; smoke run on {scale:.0%} of the images" if scale < 1 else "")
         + ". Test accuracy; *margin* is the planned search minus the better of the two peers, in points.",
         "",
+        "Run on: " + _dates(results) + " (a contender run later with `--only` is merged in; the JSON has "
+        "each outcome's date and command).",
+        "",
     ]
     datasets = {shaped.name: shaped.stands_for for shaped in SHAPED_DATASETS}
     for budget, by_dataset in results.items():
@@ -119,6 +122,17 @@ def render(
     write_results(
         NAME, {"scale": scale, "hardware": info, "results": results}, lines, out=out, json_too=json_too
     )
+
+
+def _dates(results: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """Return the days each contender's outcomes were measured on, e.g. ``keras_tuner 2026-12-03``."""
+    days: dict[str, set[str]] = {}
+    for by_dataset in results.values():
+        for outcomes in by_dataset.values():
+            for name, outcome in outcomes.items():
+                if "date" in outcome:
+                    days.setdefault(name, set()).add(str(outcome["date"]).split()[0])
+    return "; ".join(f"{name} {', '.join(sorted(days[name]))}" for name in RUNNERS if name in days)
 
 
 def _cell(outcome: dict[str, Any]) -> str:

@@ -26,11 +26,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import OUT, best_so_far, plot_curves, run_contender, study_curve, write_results
+
+if TYPE_CHECKING:
+    from autocnn.space import SearchSpace
 
 CONTENDERS = ("autocnn_planned", "autocnn", "keras_tuner", "optuna", "autokeras", "hand_made")
 SPACE = "fashion_mnist"
@@ -59,7 +62,10 @@ def run_autocnn_planned(data: Any, budget_s: float, workdir: str) -> dict[str, A
     return run_autocnn(data, budget_s, workdir, space="auto")
 
 
-def run_autocnn(data: Any, budget_s: float, workdir: str, *, space: str = SPACE) -> dict[str, Any]:
+def run_autocnn(
+    data: Any, budget_s: float, workdir: str, *, space: str | SearchSpace = SPACE
+) -> dict[str, Any]:
+    """autocnn on ``space`` (a ready-made name, ``auto`` or a space) with the budget, search and retrain."""
     from autocnn.core.session import search
 
     study = search(

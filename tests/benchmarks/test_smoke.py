@@ -166,6 +166,53 @@ def test_planned_space(tmp_path):
     assert (tmp_path / "planned_space.md").read_text() == table
 
 
+def test_a_lever_is_switched_off_in_a_copy_of_the_plan_and_a_lever_the_plan_lacks_is_not_run():
+    from benchmarks.ablation import LEVERS, switched_off
+
+    by_name = {lever.name: lever for lever in LEVERS}
+    plan = {
+        "training": {"lr_schedule": "cosine"},
+        "search": {"pruner": "quartile", "final_rung": {"epochs": 6}},
+    }
+    changed = switched_off(plan, by_name["quartile_pruner"])
+    assert changed == {
+        "training": {"lr_schedule": "cosine"},
+        "search": {"pruner": "median", "final_rung": {"epochs": 6}},
+    }
+    assert plan["search"]["pruner"] == "quartile"  # the plan itself is left as it was
+    assert switched_off(plan, by_name["cosine_schedule"])["training"] == {"lr_schedule": "constant"}
+    # absent entries are at their defaults, which are the levers' off values
+    assert switched_off(plan, by_name["final_rung"]) is None
+    assert switched_off(plan, by_name["augmentation_check"]) is None
+    assert switched_off({"training": {"label_smoothing": 0.0}}, by_name["label_smoothing"]) is None
+
+
+@pytest.mark.slow
+def test_ablation(tmp_path):
+    import yaml
+
+    smoke = ("--budget", "10s", "--dataset", "digits", "--subset", "0.3")
+    run_benchmark("ablation.py", *smoke, "--only", "all", "label_smoothing", out=tmp_path)
+    saved = json.loads((tmp_path / "ablation_digits_10s.json").read_text())
+    results = saved["results"]
+    assert set(results) == {"all", "label_smoothing"}
+    assert all(0.0 < results[name]["test_accuracy"] <= 1.0 for name in results)
+    # the planner searches label smoothing; that row ran without it
+    assert yaml.safe_load(saved["plan_yaml"])["training"]["label_smoothing"] == [0.0, 0.1]
+    assert results["label_smoothing"]["change"] == "training.label_smoothing: [0.0, 0.1] -> 0.0"
+    difference = 100 * (results["label_smoothing"]["test_accuracy"] - results["all"]["test_accuracy"])
+    assert f"| {difference:+.2f} |" in (tmp_path / "ablation_digits_10s.md").read_text()
+    # a later part ablates the same plan and keeps the earlier rows
+    run_benchmark("ablation.py", *smoke, "--only", "cosine_schedule", out=tmp_path)
+    merged = json.loads((tmp_path / "ablation_digits_10s.json").read_text())
+    assert merged["plan_yaml"] == saved["plan_yaml"]
+    assert merged["results"]["all"] == results["all"] and set(merged["results"]) == {
+        *results,
+        "cosine_schedule",
+    }
+    assert merged["results"]["cosine_schedule"]["change"] == "training.lr_schedule: 'cosine' -> 'constant'"
+
+
 def test_planned_space_render_without_results_says_what_to_run(tmp_path):
     result = run_benchmark("planned_space.py", "--render", out=tmp_path, returncode=1)
     assert "no results with --scale 1.0" in result.stderr and "run the contenders first" in result.stderr

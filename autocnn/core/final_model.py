@@ -3,8 +3,7 @@
 A slice of the validation split (the *guard*) is held back from the retrain. Neither the trial's
 own model nor the retrained one trained on it, so both are scored on the same unseen images.
 The retrain validates on the guard after every epoch and stops early when it collapses towards
-chance, and it keeps the weights of its best epoch there when that epoch is clearly ahead of its
-last (more than the acceptance margin); after it, a retrain clearly below what the trial reached is retried once with half
+chance; after it, a retrain clearly below what the trial reached is retried once with half
 of the learning rate (when the time allows), and otherwise replaced by the trial's own model.
 """
 
@@ -107,16 +106,6 @@ class _Attempt:
     train_seconds: float
     score: float
     stopped: str  # "" when it ran its epochs (or to the deadline), else why it stopped early
-    restored_epoch: int | None = None  # the earlier epoch whose weights it holds, clearly ahead of its last
-
-    @property
-    def restored(self) -> str:
-        """Say which epoch's weights the attempt holds, when not its last one's; else ""."""
-        if self.restored_epoch is None or not self.curve:
-            return ""
-        last = self.curve[-1].val_accuracy
-        ended = "" if last is None else f" (it ended at {last:.4f})"
-        return f"the retrain's best epoch on the held-back images, {self.restored_epoch} of {len(self.curve)}{ended}"
 
 
 def guard_split(dataset: Dataset, *, seed: int) -> Dataset:
@@ -182,13 +171,7 @@ def retrain_guarded(
     def attempt(attempt_config: TrialConfig, attempt_epochs: int, attempt_seed: int) -> _Attempt:
         watch = _CollapseWatch(chance=chance, reference=reference)
         result = fit_config(
-            attempt_config,
-            data,
-            epochs=attempt_epochs,
-            on_epoch=watch,
-            deadline=deadline,
-            seed=attempt_seed,
-            best_epoch_margin=margin,
+            attempt_config, data, epochs=attempt_epochs, on_epoch=watch, deadline=deadline, seed=attempt_seed
         )
         nan = f"stopped when its {result.message.split(' (')[0]}" if result.stop_reason is FitStop.NAN else ""
         stopped = watch.message or nan
@@ -199,7 +182,6 @@ def retrain_guarded(
             train_seconds=result.train_seconds,
             score=guard_accuracy(result.model, data),
             stopped=stopped,
-            restored_epoch=result.restored_epoch,
         )
 
     attempts = [attempt(config, epochs, seed)]
@@ -217,7 +199,7 @@ def retrain_guarded(
     source = FinalSource.RETRAINED if best is first else FinalSource.RETRAINED_LOWER_LR
     if best.score >= reference - margin:
         reason = (
-            (f"kept {best.restored}" if best.restored else "")
+            ""
             if best is first
             else (
                 f"the first retrain {_what_happened(first)}; the retry at learning rate "
@@ -342,7 +324,7 @@ def _kept(
         source=source,
         config=attempt.config,
         reason=reason,
-        epochs=attempt.restored_epoch or len(attempt.curve),
+        epochs=len(attempt.curve),
         train_seconds=attempt.train_seconds,
         guard=GuardScores(
             images=images,

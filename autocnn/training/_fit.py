@@ -15,7 +15,6 @@ import numpy as np
 from autocnn.config import TrialConfig
 from autocnn.core.records import EpochRecord
 from autocnn.model import build_model, with_keras_batch_norm
-from autocnn.training._best_epoch import BestEpochWeights
 from autocnn.training._compile import compile_for_training
 from autocnn.training._monitor import FitStop, StopDecision, TrialMonitor
 
@@ -36,9 +35,6 @@ class FitResult:
     message: str
     train_seconds: float
     metrics: dict[str, float] = field(default_factory=dict)
-    restored_epoch: int | None = (
-        None  # the earlier epoch whose weights ``model`` holds (``best_epoch_margin``)
-    )
 
 
 def fit_config(
@@ -55,7 +51,6 @@ def fit_config(
     initial_weights: str | None = None,
     initial_epoch: int = 0,
     save_weights_to: Path | None = None,
-    best_epoch_margin: float | None = None,
 ) -> FitResult:
     """Train a network for ``config`` on ``dataset``.
 
@@ -64,9 +59,7 @@ def fit_config(
     ``final=True`` trains on train + validation (no validation) for the final model.
     ``initial_weights`` and ``initial_epoch`` continue an earlier run (Hyperband's rounds) from
     the weights and optimizer state that ``save_weights_to`` saved when a run completed or was
-    pruned. With ``best_epoch_margin`` the model keeps the weights of its best validation epoch
-    when that epoch beat the last by more than the margin (:class:`BestEpochWeights`). Batch
-    normalisation trains with the fused kernel (:class:`FusedBatchNormalization`).
+    pruned. Batch normalisation trains with the fused kernel (:class:`FusedBatchNormalization`).
     """
     from autocnn.data import build_augmentation, make_pipeline
 
@@ -105,21 +98,17 @@ def fit_config(
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
             model.load_weights(initial_weights)
     monitor = TrialMonitor(on_epoch=on_epoch, deadline=deadline, learning_rate_hint=training.learning_rate)
-    best_epoch = (
-        None if best_epoch_margin is None or val_data is None else BestEpochWeights(margin=best_epoch_margin)
-    )
     started = time.monotonic()
     model.fit(
         train_data,
         validation_data=val_data,
         epochs=epochs,
         initial_epoch=initial_epoch,
-        callbacks=[monitor] if best_epoch is None else [monitor, best_epoch],
+        callbacks=[monitor],
         verbose=verbose,
         shuffle=False,
     )
     train_seconds = time.monotonic() - started
-    restored_epoch = None if best_epoch is None else best_epoch.restore()
     if save_weights_to is not None and monitor.stop_reason in (None, FitStop.PRUNED):
         save_weights_to.parent.mkdir(parents=True, exist_ok=True)
         model.save_weights(save_weights_to)
@@ -132,7 +121,6 @@ def fit_config(
         stop_reason=monitor.stop_reason or FitStop.COMPLETED,
         message=monitor.message,
         train_seconds=train_seconds,
-        restored_epoch=restored_epoch,
     )
     if monitor.curve:
         last = monitor.curve[-1]

@@ -3,8 +3,10 @@
 A slice of the validation split (the *guard*) is held back from the retrain. Neither the trial's
 own model nor the retrained one trained on it, so both are scored on the same unseen images.
 The retrain validates on the guard after every epoch and stops early when it collapses towards
-chance; after it, a retrain clearly below what the trial reached is retried once with half
-of the learning rate (when the time allows), and otherwise replaced by the trial's own model.
+chance or falls clearly below its own best epoch and stays there (it overfits). One retry follows
+when the time allows: an overfitted retrain is trained again for a few times the epochs its best
+took, on a schedule of that length; one clearly below what the trial reached, with half of the
+learning rate. What is still clearly below the trial is replaced by the trial's own model.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ MIN_MARGIN = 0.02
 COLLAPSE_SHARE = 0.25
 #: The retry after a failed retrain uses this share of the learning rate and the next seed.
 RETRY_LEARNING_RATE = 0.5
+#: A retrain whose guard accuracy stays more than the acceptance margin below its best epoch for
+#: this many epochs in a row has overfitted ...
+FALL_EPOCHS = 3
+#: ... and is retried for this many times the epochs its best took (when that is at most half as long).
+SHORTER_RETRY = 2
 
 
 class FinalSource(str, Enum):
@@ -56,6 +63,7 @@ class FinalSource(str, Enum):
 
     RETRAINED = "retrained"
     RETRAINED_LOWER_LR = "retrained_lower_lr"
+    RETRAINED_SHORTER = "retrained_shorter"
     TRIAL_MODEL = "trial_model"
 
     @property
@@ -64,6 +72,9 @@ class FinalSource(str, Enum):
         return {
             FinalSource.RETRAINED: "retrained on train + validation by the search",
             FinalSource.RETRAINED_LOWER_LR: "retrained on train + validation by the search at a lower learning rate",
+            FinalSource.RETRAINED_SHORTER: (
+                "retrained on train + validation by the search for fewer epochs, after a longer retrain overfitted"
+            ),
             FinalSource.TRIAL_MODEL: "the trial's own model, trained on the training split during the search",
         }[self]
 
@@ -102,10 +113,13 @@ class FinalModel:
 class _Attempt:
     model: keras.Model
     config: TrialConfig
+    source: FinalSource
+    label: str  # how the reasons name it: "the retrain", "the retry at learning rate 0.0005"
     curve: list[EpochRecord]
     train_seconds: float
     score: float
     stopped: str  # "" when it ran its epochs (or to the deadline), else why it stopped early
+    best_epoch: int | None  # the epoch of its best guard accuracy when it stopped because it overfitted
 
 
 def guard_split(dataset: Dataset, *, seed: int) -> Dataset:
@@ -168,55 +182,60 @@ def retrain_guarded(
         reference = chance
     margin = acceptance_margin(reference, images=images)
 
-    def attempt(attempt_config: TrialConfig, attempt_epochs: int, attempt_seed: int) -> _Attempt:
-        watch = _CollapseWatch(chance=chance, reference=reference)
+    def attempt(
+        attempt_config: TrialConfig,
+        attempt_epochs: int,
+        attempt_seed: int,
+        *,
+        source: FinalSource,
+        label: str,
+    ) -> _Attempt:
+        watch = _GuardWatch(chance=chance, reference=reference, images=images, epochs=attempt_epochs)
         result = fit_config(
             attempt_config, data, epochs=attempt_epochs, on_epoch=watch, deadline=deadline, seed=attempt_seed
         )
         nan = f"stopped when its {result.message.split(' (')[0]}" if result.stop_reason is FitStop.NAN else ""
-        stopped = watch.message or nan
         return _Attempt(
             model=result.model,
             config=attempt_config,
+            source=source,
+            label=label,
             curve=result.curve,
             train_seconds=result.train_seconds,
             score=guard_accuracy(result.model, data),
-            stopped=stopped,
+            stopped=watch.message or nan,
+            best_epoch=watch.best_epoch if watch.fell else None,
         )
 
-    attempts = [attempt(config, epochs, seed)]
-    first = attempts[0]
-    retry_epochs = _retry_epochs(first, epochs=epochs, deadline=deadline)
-    if first.score < reference - margin and retry_epochs > 0:
-        lower = _lower_learning_rate(config)
+    first = attempt(config, epochs, seed, source=FinalSource.RETRAINED, label="the retrain")
+    attempts = [first]
+    retry = _retry(
+        first, config=config, epochs=epochs, deadline=deadline, below=first.score < reference - margin
+    )
+    if retry is not None:
+        retry_config, retry_epochs, retry_source, retry_label = retry
+        below = "" if first.best_epoch is not None else f", below the trial's {reference:.4f}"
         tell(
             f"the retrain of trial #{trial_number} {_what_happened(first)} on {images} held-back validation "
-            f"images, below the trial's {reference:.4f}; retrying once at learning rate "
-            f"{lower.training.learning_rate:.2g} for {retry_epochs} epochs"
+            f"images{below}; retrying once {retry_label.removeprefix('the retry ')}"
         )
-        attempts.append(attempt(lower, retry_epochs, seed + 1))
-    best = max(attempts, key=lambda item: item.score)
-    source = FinalSource.RETRAINED if best is first else FinalSource.RETRAINED_LOWER_LR
-    if best.score >= reference - margin:
+        attempts.append(attempt(retry_config, retry_epochs, seed + 1, source=retry_source, label=retry_label))
+    # The retry is preferred: the retrain before it stopped clearly below the trial or mid-schedule on a fall.
+    holding = [item for item in reversed(attempts) if item.score >= reference - margin]
+    if holding:
+        kept = holding[0]
         reason = (
             ""
-            if best is first
+            if kept is first
             else (
-                f"the first retrain {_what_happened(first)}; the retry at learning rate "
-                f"{best.config.training.learning_rate:.2g} scored {best.score:.4f} on {images} held-back "
-                "validation images"
+                f"the first retrain {_what_happened(first)}; {kept.label} scored {kept.score:.4f} on {images} "
+                "held-back validation images"
             )
         )
-        return _kept(
-            best, source, reason, images=images, trial_score=trial_score, reference=reference, margin=margin
-        )
-    failed = (
-        f"the retrain {_what_happened(first)}"
-        + "".join(
-            f", the retry at learning rate {item.config.training.learning_rate:.2g} {_what_happened(item)}"
-            for item in attempts[1:]
-        )
-        + f" on {images} held-back validation images"
+        return _kept(kept, reason, images=images, trial_score=trial_score, reference=reference, margin=margin)
+    best = max(attempts, key=lambda item: item.score)
+    failed = ", ".join(f"{item.label} {_what_happened(item)}" for item in attempts) + (
+        f" on {images} held-back validation images"
     )
     if trial_model is not None and trial_score is not None and trial_score > best.score:
         return FinalModel(
@@ -239,9 +258,7 @@ def retrain_guarded(
         f"{failed}, clearly below the trial's validation accuracy ({reference:.4f}), and the trial's own model "
         "is not on this machine to fall back on"
     )
-    return _kept(
-        best, source, reason, images=images, trial_score=trial_score, reference=reference, margin=margin
-    )
+    return _kept(best, reason, images=images, trial_score=trial_score, reference=reference, margin=margin)
 
 
 def guard_accuracy(model: keras.Model, data: Dataset, *, batch_size: int = 256) -> float:
@@ -263,28 +280,75 @@ def guard_accuracy(model: keras.Model, data: Dataset, *, batch_size: int = 256) 
     return float(np.mean(np.concatenate(predicted) == data.y_val))
 
 
-class _CollapseWatch:
-    """Stops a retrain whose guard accuracy stays near chance for two epochs in a row."""
+class _GuardWatch:
+    """Stops a retrain whose guard accuracy collapses towards chance, or falls clearly below its best and stays there.
 
-    def __init__(self, *, chance: float, reference: float) -> None:
+    Near chance for two epochs in a row is a collapse. More than the acceptance margin below the
+    best epoch for ``FALL_EPOCHS`` epochs in a row is a fall (overfitting), watched only while a
+    retry of ``SHORTER_RETRY`` times the best epoch's count would be at most half of ``epochs``.
+    """
+
+    def __init__(self, *, chance: float, reference: float, images: int, epochs: int) -> None:
         self.threshold = chance + COLLAPSE_SHARE * (reference - chance)
         self.watching = reference - chance >= 0.1
+        self.images = images
+        self.epochs = epochs
         self.low_epochs = 0
+        self.best = -math.inf
+        self.best_epoch = 0
+        self.fallen_epochs = 0
+        self.fell = False
         self.message = ""
 
     def __call__(self, record: EpochRecord) -> bool:
-        if not self.watching or record.val_accuracy is None:
+        accuracy = record.val_accuracy
+        if accuracy is None:
             return False
-        self.low_epochs = self.low_epochs + 1 if record.val_accuracy <= self.threshold else 0
-        if self.low_epochs < 2:
+        if self.watching:
+            self.low_epochs = self.low_epochs + 1 if accuracy <= self.threshold else 0
+            if self.low_epochs >= 2:
+                self.message = f"collapsed towards chance by epoch {record.epoch}"
+                return True
+        if accuracy > self.best:
+            self.best, self.best_epoch, self.fallen_epochs = accuracy, record.epoch, 0
             return False
-        self.message = f"collapsed towards chance by epoch {record.epoch}"
+        fallen = accuracy < self.best - acceptance_margin(self.best, images=self.images)
+        self.fallen_epochs = self.fallen_epochs + 1 if fallen else 0
+        if self.fallen_epochs < FALL_EPOCHS or 2 * SHORTER_RETRY * self.best_epoch > self.epochs:
+            return False
+        self.fell = True
+        self.message = (
+            f"fell from {self.best:.4f} at epoch {self.best_epoch} to {accuracy:.4f} by epoch {record.epoch}"
+        )
         return True
 
 
 def _what_happened(attempt: _Attempt) -> str:
     stopped = f"{attempt.stopped} and " if attempt.stopped else ""
     return f"{stopped}scored {attempt.score:.4f}"
+
+
+def _retry(
+    first: _Attempt, *, config: TrialConfig, epochs: int, deadline: float | None, below: bool
+) -> tuple[TrialConfig, int, FinalSource, str] | None:
+    """Return the retry's configuration, epochs, source and label, or None when none is due or fits.
+
+    An overfitted retrain is retried for ``SHORTER_RETRY`` times its best epoch's count, when at
+    least that best epoch's count fits; one clearly below the trial (``below``), at half of the
+    learning rate for the epochs that fit.
+    """
+    if first.best_epoch is not None:
+        shorter = _retry_epochs(first, epochs=SHORTER_RETRY * first.best_epoch, deadline=deadline)
+        if shorter < first.best_epoch:
+            return None
+        return config, shorter, FinalSource.RETRAINED_SHORTER, f"the retry for {shorter} epochs"
+    retry_epochs = _retry_epochs(first, epochs=epochs, deadline=deadline)
+    if not below or retry_epochs == 0:
+        return None
+    lower = _lower_learning_rate(config)
+    rate = lower.training.learning_rate
+    label = f"the retry at learning rate {rate:.2g} for {retry_epochs} epochs"
+    return lower, retry_epochs, FinalSource.RETRAINED_LOWER_LR, label
 
 
 def _retry_epochs(first: _Attempt, *, epochs: int, deadline: float | None) -> int:
@@ -311,7 +375,6 @@ def _lower_learning_rate(config: TrialConfig) -> TrialConfig:
 
 def _kept(
     attempt: _Attempt,
-    source: FinalSource,
     reason: str,
     *,
     images: int,
@@ -321,7 +384,7 @@ def _kept(
 ) -> FinalModel:
     return FinalModel(
         model=attempt.model,
-        source=source,
+        source=attempt.source,
         config=attempt.config,
         reason=reason,
         epochs=len(attempt.curve),

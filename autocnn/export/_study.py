@@ -229,10 +229,13 @@ def _retrain(
     compile_for_export(kept.model)
     seconds = time.monotonic() - started
     say(f"retrained trial {record.number} in {seconds:.1f} s")
-    lower = ", at a lower learning rate" if kept.source is FinalSource.RETRAINED_LOWER_LR else ""
+    how = {
+        FinalSource.RETRAINED_LOWER_LR: ", at a lower learning rate",
+        FinalSource.RETRAINED_SHORTER: ", for fewer epochs after a longer retrain overfitted",
+    }.get(kept.source, "")
     source = (
         f"trial {record.number}'s configuration of study {study.name!r}, retrained for this export on train "
-        f"+ validation with seed {seed}{lower} (the search keeps only the best trial's model, trial {best})"
+        f"+ validation with seed {seed}{how} (the search keeps only the best trial's model, trial {best})"
     )
     if kept.source is FinalSource.TRIAL_MODEL:
         source = f"trial {record.number}: {kept.source.description}"

@@ -10,7 +10,8 @@ import pytest
 
 import autocnn.training
 from autocnn.core.callbacks import SearchCallback
-from autocnn.core.final_model import FinalSource, acceptance_margin, guard_split
+from autocnn.core.final_model import FinalSource, _GuardWatch, acceptance_margin, guard_split
+from autocnn.core.records import EpochRecord
 from autocnn.core.session import search
 from autocnn.core.study import load_study
 from autocnn.data import load_dataset
@@ -57,6 +58,35 @@ def diverging_retrain(monkeypatch):
             )
             config = config.model_copy(update={"training": training})
         return real_fit(config, dataset, **kwargs)
+
+    monkeypatch.setattr(autocnn.training, "fit_config", fit)
+    return fault
+
+
+@pytest.fixture
+def overfitting_retrain(monkeypatch):
+    """Show the first retrain's guard watch a curve that peaks at epoch 3 and then falls; the retrain itself is real."""
+    shown = [0.5, 0.8, 0.95, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7]
+    fault = {"armed": 0, "calls": 0, "epochs": [], "trained": []}
+    real_fit = autocnn.training.fit_config
+
+    def fit(config, dataset, **kwargs):
+        fault["epochs"].append(kwargs.get("epochs"))
+        if fault["armed"] and fault["calls"] == 0:
+            fault["calls"] += 1
+            watch = kwargs["on_epoch"]
+            kwargs["on_epoch"] = lambda record: watch(
+                EpochRecord(
+                    epoch=record.epoch,
+                    loss=record.loss,
+                    accuracy=record.accuracy,
+                    val_loss=record.val_loss,
+                    val_accuracy=shown[record.epoch - 1],
+                )
+            )
+        result = real_fit(config, dataset, **kwargs)
+        fault["trained"].append(len(result.curve))
+        return result
 
     monkeypatch.setattr(autocnn.training, "fit_config", fit)
     return fault
@@ -130,6 +160,89 @@ def test_a_retry_at_a_lower_learning_rate_is_kept_when_it_holds_up(tiny_space, w
     assert final.guard_accuracy is not None and final.guard_accuracy > 0.5
     assert "the retry at learning rate" in final.kept_reason
     assert heard.finals == [final]
+
+
+def test_an_overfitted_retrain_stops_and_is_retrained_for_twice_its_best_epochs(
+    tiny_space, workdir, overfitting_retrain
+):
+    tiny_space.write_text(
+        tiny_space.read_text().replace("max_trials: 3", "max_trials: 3\n  retrain_epochs: 12")
+    )
+    heard = Heard(overfitting_retrain)
+    study = search(tiny_space, dataset="digits", workdir=workdir, max_trials=3, callbacks=[heard])
+    final = study.final
+    assert final is not None
+    # Trials train 2 epochs; the retrain asks for 12, stops after 3 epochs below its best (epoch 3), and
+    # the retry trains for 2 x 3 epochs on a schedule of that length.
+    assert overfitting_retrain["epochs"][-2:] == [12, 6]
+    assert overfitting_retrain["trained"][-2:] == [6, 6]
+    assert len(heard.notes) == 1
+    assert "fell from 0.9500 at epoch 3 to 0.7000 by epoch 6" in heard.notes[0]
+    assert "retrying once for 6 epochs" in heard.notes[0]
+    assert final.kept is FinalSource.RETRAINED_SHORTER
+    assert final.epochs == 6
+    assert "the retry for 6 epochs scored" in final.kept_reason
+    assert final.guard_accuracy is not None and final.trial_guard_accuracy is not None
+    assert final.guard_accuracy >= final.trial_guard_accuracy - 0.1
+    assert load_study(study.name, workdir=workdir).final == final
+
+
+# Held-back accuracy per epoch of a measured 60-epoch retrain (a 100-class image folder of 2,800
+# images, 200 held back): best 0.975 at epoch 6, then down to 0.60 by its end.
+MEASURED_FALL = [
+    0.44,
+    0.86,
+    0.895,
+    0.94,
+    0.955,
+    0.975,
+    0.975,
+    0.925,
+    0.975,
+    0.965,
+    0.975,
+    0.965,
+    0.965,
+    0.965,
+    0.96,
+    0.955,
+    0.94,
+    0.955,
+    0.92,
+    0.945,
+    0.89,
+    0.865,
+    0.91,
+    0.895,
+    0.895,
+    0.855,
+]
+# A healthy retrain climbing with a point of noise either way.
+MEASURED_CLIMB = [0.84, 0.87, 0.885, 0.88, 0.9, 0.893, 0.905, 0.91, 0.902, 0.915, 0.912, 0.92, 0.918, 0.925]
+
+
+def _watched(curve, *, images, epochs):
+    watch = _GuardWatch(chance=0.1, reference=max(curve), images=images, epochs=epochs)
+    for epoch, accuracy in enumerate(curve, start=1):
+        if watch(EpochRecord(epoch=epoch, loss=1.0, accuracy=1.0, val_loss=1.0, val_accuracy=accuracy)):
+            return epoch, watch
+    return None, watch
+
+
+def test_the_watch_stops_a_retrain_that_falls_from_its_best_and_stays_down():
+    stopped, watch = _watched(MEASURED_FALL, images=200, epochs=60)
+    # 0.975 less the margin on 200 images is 0.939: epochs 21, 22 and 23 are all below it.
+    assert stopped == 23
+    assert watch.fell and watch.best_epoch == 6
+    assert watch.message == "fell from 0.9750 at epoch 6 to 0.9100 by epoch 23"
+
+
+def test_the_watch_lets_a_climbing_retrain_and_a_short_one_run():
+    assert _watched(MEASURED_CLIMB, images=1000, epochs=60)[0] is None
+    # A retry of twice epoch 6 would not be half as long as 20 epochs: run them all.
+    assert _watched(MEASURED_FALL, images=200, epochs=20)[0] is None
+    # Below the best for two epochs, then back: not a fall.
+    assert _watched([0.5, 0.9, 0.8, 0.8, 0.88, 0.8, 0.8, 0.9], images=200, epochs=60)[0] is None
 
 
 def test_a_healthy_retrain_is_kept_as_it_is(tiny_space, workdir):

@@ -114,12 +114,20 @@ class _Attempt:
     model: keras.Model
     config: TrialConfig
     source: FinalSource
-    label: str  # how the reasons name it: "the retrain", "the retry at learning rate 0.0005"
+    label: str  # how the reasons name it: "the retrain", "the retry for 12 epochs"
     curve: list[EpochRecord]
     train_seconds: float
     score: float
     stopped: str  # "" when it ran its epochs (or to the deadline), else why it stopped early
     best_epoch: int | None  # the epoch of its best guard accuracy when it stopped because it overfitted
+
+
+@dataclass(frozen=True)
+class _Retry:
+    config: TrialConfig
+    epochs: int
+    source: FinalSource
+    label: str
 
 
 def guard_split(dataset: Dataset, *, seed: int) -> Dataset:
@@ -213,13 +221,12 @@ def retrain_guarded(
         first, config=config, epochs=epochs, deadline=deadline, below=first.score < reference - margin
     )
     if retry is not None:
-        retry_config, retry_epochs, retry_source, retry_label = retry
         below = "" if first.best_epoch is not None else f", below the trial's {reference:.4f}"
         tell(
             f"the retrain of trial #{trial_number} {_what_happened(first)} on {images} held-back validation "
-            f"images{below}; retrying once {retry_label.removeprefix('the retry ')}"
+            f"images{below}; retrying once {retry.label.removeprefix('the retry ')}"
         )
-        attempts.append(attempt(retry_config, retry_epochs, seed + 1, source=retry_source, label=retry_label))
+        attempts.append(attempt(retry.config, retry.epochs, seed + 1, source=retry.source, label=retry.label))
     # The retry is preferred: the retrain before it stopped clearly below the trial or mid-schedule on a fall.
     holding = [item for item in reversed(attempts) if item.score >= reference - margin]
     if holding:
@@ -330,8 +337,8 @@ def _what_happened(attempt: _Attempt) -> str:
 
 def _retry(
     first: _Attempt, *, config: TrialConfig, epochs: int, deadline: float | None, below: bool
-) -> tuple[TrialConfig, int, FinalSource, str] | None:
-    """Return the retry's configuration, epochs, source and label, or None when none is due or fits.
+) -> _Retry | None:
+    """Return the retry after ``first``, or None when none is due or fits.
 
     An overfitted retrain is retried for ``SHORTER_RETRY`` times its best epoch's count, when at
     least that best epoch's count fits; one clearly below the trial (``below``), at half of the
@@ -341,14 +348,14 @@ def _retry(
         shorter = _retry_epochs(first, epochs=SHORTER_RETRY * first.best_epoch, deadline=deadline)
         if shorter < first.best_epoch:
             return None
-        return config, shorter, FinalSource.RETRAINED_SHORTER, f"the retry for {shorter} epochs"
+        return _Retry(config, shorter, FinalSource.RETRAINED_SHORTER, f"the retry for {shorter} epochs")
     retry_epochs = _retry_epochs(first, epochs=epochs, deadline=deadline)
     if not below or retry_epochs == 0:
         return None
     lower = _lower_learning_rate(config)
     rate = lower.training.learning_rate
     label = f"the retry at learning rate {rate:.2g} for {retry_epochs} epochs"
-    return lower, retry_epochs, FinalSource.RETRAINED_LOWER_LR, label
+    return _Retry(lower, retry_epochs, FinalSource.RETRAINED_LOWER_LR, label)
 
 
 def _retry_epochs(first: _Attempt, *, epochs: int, deadline: float | None) -> int:

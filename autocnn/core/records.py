@@ -108,6 +108,7 @@ class RungResult:
     val_loss: float
     trial_val_accuracy: float | None  # what the trial itself reached, for comparison
     seconds: float
+    replaced_trial_model: bool = False  # its model became the trial's saved model (it scored higher)
 
     @property
     def completed(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,9 +17,10 @@ from autocnn.core.fidelity import (
     retrain_epochs_within,
     trial_dataset,
 )
-from autocnn.core.final_model import retrain_guarded
+from autocnn.core.final_model import FinalModel, FinalSource, retrain_guarded
 from autocnn.core.loop import release_memory
 from autocnn.core.plan import SearchPlan
+from autocnn.core.records import RungResult
 from autocnn.core.study import FINAL_ATTR, FinalResult, Study, write_json
 
 if TYPE_CHECKING:
@@ -78,6 +80,8 @@ def retrain_best(
         seed=plan.seed,
         say=lambda message: say_retrain_note(callbacks, message),
     )
+    if kept.source is FinalSource.TRIAL_MODEL:
+        kept = _with_rung_training(kept, rung=study.rung_results, trial_number=best.number)
     compile_for_export(kept.model)
     test = evaluate_model(kept.model, dataset.x_test, dataset.y_test)
     directory = study.directory
@@ -108,3 +112,16 @@ def retrain_best(
         callback.on_retrain_end(final, model=kept.model, example=dataset.x_test[:8])
     del kept
     release_memory()
+
+
+def _with_rung_training(kept: FinalModel, *, rung: Sequence[RungResult], trial_number: int) -> FinalModel:
+    """Return ``kept`` (the trial's saved model) with the epochs and time of the final rung's run that replaced it."""
+    run = next((item for item in rung if item.trial_number == trial_number and item.replaced_trial_model), None)
+    if run is None:
+        return kept
+    return dataclasses.replace(
+        kept,
+        epochs=run.epochs,
+        train_seconds=run.seconds,
+        reason=f"{kept.reason} (the final rung's run: {run.epochs} epochs on {run.train_images:,} training images)",
+    )

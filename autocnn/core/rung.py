@@ -9,6 +9,7 @@ by that judgement. Each result is stored as soon as it is known, so a killed run
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -215,6 +216,7 @@ def _judge(
     )
     # The trial's own model is the final model's fallback: keep the better of the two.
     if result.completed and accuracy > (record.val_accuracy or 0.0):
+        result = dataclasses.replace(result, replaced_trial_model=True)
         path = study.trial_model_path(record.number)
         path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(path) as temporary:

@@ -168,6 +168,8 @@ def test_the_rung_trains_the_top_trials_on_all_images_and_the_retrain_takes_its_
     trained = heard.rung_results
     assert [result.trial_number for result in trained] == [by_trials[0]]
     assert trained[0].completed and trained[0].epochs == 3 and trained[0].val_accuracy < 1.0
+    trial_accuracy = next(r for r in study.trials() if r.number == by_trials[0]).val_accuracy
+    assert trained[0].replaced_trial_model == (trained[0].val_accuracy > trial_accuracy)
     # all the training split, not the trials' 30% of it
     assert trained[0].train_images == len(digits.x_train)
     results = study.rung_results
@@ -218,3 +220,32 @@ def test_a_rung_no_longer_than_a_trial_is_skipped_with_what_to_change(write_spac
         "raise search.final_rung.epochs"
     ]
     assert study.final is not None
+
+
+def test_a_kept_trial_model_that_the_rung_replaced_reports_the_rungs_epochs_and_time():
+    import dataclasses
+
+    from autocnn.core.final_model import FinalModel, FinalSource, GuardScores
+    from autocnn.core.retrain import _with_rung_training
+
+    guard = GuardScores(images=200, kept=0.96, retrained=0.6, trial=0.96, reference=0.96, margin=0.04)
+    kept = FinalModel(
+        model=None,
+        source=FinalSource.TRIAL_MODEL,
+        config=None,
+        reason="kept the trial's own model",
+        epochs=2,
+        train_seconds=10.3,
+        guard=guard,
+    )
+    replaced = dataclasses.replace(
+        _result(7, 0.96, 0.2, epochs=6, planned=6), seconds=41.0, replaced_trial_model=True
+    )
+    other = dataclasses.replace(
+        _result(3, 0.97, 0.1, epochs=6, planned=6), seconds=50.0, replaced_trial_model=True
+    )
+    not_replaced = _result(7, 0.90, 0.3, epochs=6, planned=6)
+    told = _with_rung_training(kept, rung=[other, replaced], trial_number=7)
+    assert (told.epochs, told.train_seconds) == (6, 41.0)
+    assert told.reason == "kept the trial's own model (the final rung's run: 6 epochs on 100 training images)"
+    assert _with_rung_training(kept, rung=[other, not_replaced], trial_number=7) == kept

@@ -52,8 +52,10 @@ COLLAPSE_SHARE = 0.25
 #: The retry after a failed retrain uses this share of the learning rate and the next seed.
 RETRY_LEARNING_RATE = 0.5
 #: A retrain whose guard accuracy stays more than the acceptance margin below its best epoch for
-#: this many epochs in a row has overfitted ...
+#: this many epochs in a row, and for as many as its best took and this share of its planned
+#: epochs (an early dip at full learning rate recovers), has overfitted ...
 FALL_EPOCHS = 3
+FALL_SHARE = 0.1
 #: ... and is retried for this many times the epochs its best took (when that is at most half as long).
 SHORTER_RETRY = 2
 
@@ -73,7 +75,7 @@ class FinalSource(str, Enum):
             FinalSource.RETRAINED: "retrained on train + validation by the search",
             FinalSource.RETRAINED_LOWER_LR: "retrained on train + validation by the search at a lower learning rate",
             FinalSource.RETRAINED_SHORTER: (
-                "retrained on train + validation by the search for fewer epochs, after a longer retrain overfitted"
+                "retrained on train + validation by the search (a second, shorter retrain: the first overfitted)"
             ),
             FinalSource.TRIAL_MODEL: "the trial's own model, trained on the training split during the search",
         }[self]
@@ -291,8 +293,9 @@ class _GuardWatch:
     """Stops a retrain whose guard accuracy collapses towards chance, or falls clearly below its best and stays there.
 
     Near chance for two epochs in a row is a collapse. More than the acceptance margin below the
-    best epoch for ``FALL_EPOCHS`` epochs in a row is a fall (overfitting), watched only while a
-    retry of ``SHORTER_RETRY`` times the best epoch's count would be at most half of ``epochs``.
+    best epoch for ``FALL_EPOCHS`` epochs in a row (and as many as the best took, and
+    ``FALL_SHARE`` of ``epochs``) is a fall (overfitting), watched only while a retry of
+    ``SHORTER_RETRY`` times the best epoch's count would be at most half of ``epochs``.
     """
 
     def __init__(self, *, chance: float, reference: float, images: int, epochs: int) -> None:
@@ -321,7 +324,8 @@ class _GuardWatch:
             return False
         fallen = accuracy < self.best - acceptance_margin(self.best, images=self.images)
         self.fallen_epochs = self.fallen_epochs + 1 if fallen else 0
-        if self.fallen_epochs < FALL_EPOCHS or 2 * SHORTER_RETRY * self.best_epoch > self.epochs:
+        needed = max(FALL_EPOCHS, self.best_epoch, math.ceil(FALL_SHARE * self.epochs))
+        if self.fallen_epochs < needed or 2 * SHORTER_RETRY * self.best_epoch > self.epochs:
             return False
         self.fell = True
         self.message = (

@@ -44,7 +44,7 @@ __all__ = ["hooked", "run_worker", "search"]
 
 
 def search(
-    space: SearchSpace | str | Path = "quick",
+    space: SearchSpace | str | Path = AUTO_SPACE,
     *,
     dataset: str | Dataset = "digits",
     study: str | None = None,
@@ -69,6 +69,9 @@ def search(
 ) -> Study:
     """Run an architecture and hyperparameter search and return its Study.
 
+    ``space`` is a :class:`SearchSpace`, a space file, a ready-made space's name, or ``"auto"``
+    (the default): the planner's space for the data, the budget and this machine, as the CLI
+    plans it when no ``--space`` is given.
     Running it again with the same ``study`` name and storage continues the study (trial numbers
     go on); a study created with another space or dataset is refused. ``max_trials`` counts the
     trained trials of the whole study; ``timeout`` (seconds or e.g. ``"30m"``) bounds this call,

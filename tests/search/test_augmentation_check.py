@@ -65,6 +65,23 @@ def _run(augmentation: AugmentationConfig, accuracy: float, *, epochs: int = 6) 
     return AugmentationRun(augmentation=augmentation, epochs=epochs, val_accuracy=accuracy, seconds=1.0)
 
 
+def _store_check(study, *, own_epochs: int):
+    """Store a 6-epoch check of the winner: its own augmentation 0.5 after ``own_epochs`` epochs, the other 0.9."""
+    winner = study.ranked()[0]
+    assert winner.config is not None
+    own = winner.config.training.augmentation
+    other = FLIP if own == NONE else NONE
+    stored = AugmentationCheckResult(
+        trial_number=winner.number,
+        planned_epochs=6,
+        train_images=600,
+        validation_images=180,
+        runs=(_run(own, 0.5, epochs=own_epochs), _run(other, 0.9)),
+    )
+    study.optuna_study.set_user_attr(CHECK_ATTR, stored.to_dict())
+    return own, other, stored
+
+
 def test_the_variants_are_the_trials_own_augmentation_then_every_other_combination():
     space = _space("{flip: [none, horizontal], translation: [0.0, 0.06]}")
     own = AugmentationConfig(flip="horizontal", translation=0.0)
@@ -174,18 +191,8 @@ def test_a_stored_check_is_not_run_again_and_its_choice_reaches_the_retrain_and_
     study = search(space, dataset="digits", study="stored", workdir=workdir, retrain=False)
     assert study.augmentation_check is None and study.final is None
     winner = study.ranked()[0]
-    assert winner.config is not None
-    own = winner.config.training.augmentation
-    other = FLIP if own == NONE else NONE
     # judged already (by an earlier run, say): the other augmentation far ahead of the trial's own
-    stored = AugmentationCheckResult(
-        trial_number=winner.number,
-        planned_epochs=6,
-        train_images=600,
-        validation_images=180,
-        runs=(_run(own, 0.5), _run(other, 0.9)),
-    )
-    study.optuna_study.set_user_attr(CHECK_ATTR, stored.to_dict())
+    _, other, stored = _store_check(study, own_epochs=6)
     heard = Heard()
     study = search(space, dataset="digits", study="stored", workdir=workdir, callbacks=[heard])
     assert study.augmentation_check == stored
@@ -258,3 +265,25 @@ def test_runs_that_the_earlier_runs_show_will_not_fit_are_not_started_and_a_star
     assert own == result.runs[0].augmentation and end == pytest.approx(deadline - 10 + 3)
     skipped = [note for note in heard.notes if note.startswith("augmentation check: not run (")]
     assert len(skipped) == 1 and "a run takes about 1 min 00 s" in skipped[0]
+
+
+def test_a_stored_check_without_the_trials_own_run_whole_starts_again(write_space, workdir, monkeypatch):
+    from autocnn.core import augmentation_check
+
+    space = write_space(CHECK_SPACE)
+    study = search(space, dataset="digits", study="cut", workdir=workdir, retrain=False)
+    plan, data = plan_search(space, dataset="digits", study="cut")
+    # an earlier call: the trial's own run cut at 3 of 6 epochs, the other whole
+    own, other, _ = _store_check(study, own_epochs=3)
+    started: list[AugmentationConfig] = []
+
+    def train(config, augmentation, *, data, epochs, seed, end):
+        started.append(augmentation)
+        return AugmentationRun(augmentation=augmentation, epochs=epochs, val_accuracy=0.8, seconds=1.0)
+
+    monkeypatch.setattr(augmentation_check, "_train", train)
+    result = run_augmentation_check(study, plan=plan, dataset=data, callbacks=[Heard()], deadline=None)
+    # the other run is not compared with a cut one: both run again, the trial's own first
+    assert started == [own, other]
+    assert result is not None and [run.val_accuracy for run in result.runs] == [0.8, 0.8]
+    assert result.chosen is None

@@ -16,8 +16,9 @@ def test_an_auto_search_records_its_plan_and_continues_with_it(workdir):
         and "# 1 pooling block: 8 px -> 4 px" in info.space_yaml
     )
     assert first.runs[-1].limits.max_trials == 1 and info.space_file == "auto"
-    again = search("auto", dataset="digits", workdir=workdir, max_trials=2, retrain=False)
-    assert len(again.trials()) == 2
+    # no space given: the library plans too, like the CLI, and so continues the same study
+    again = search(dataset="digits", workdir=workdir, max_trials=2, retrain=False)
+    assert again.name == "planned_digits" and len(again.trials()) == 2
     assert space_hash(again.info.space(study=again.name)) == space_hash(info.space(study=first.name))
     # a worker rebuilds the planned space from the study, and the study takes it as its own
     assert run_worker(again.name, workdir=workdir, run=again.runs[-1].id, max_trials=3) is LoopEnd.DONE

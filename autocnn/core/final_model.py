@@ -322,7 +322,10 @@ class _GuardWatch:
         if accuracy > self.best:
             self.best, self.best_epoch, self.fallen_epochs = accuracy, record.epoch, 0
             return False
-        fallen = accuracy < self.best - acceptance_margin(self.best, images=self.images)
+        # The best of many epochs is a lucky draw; near 100% on few images its standard error would
+        # vanish, so it is estimated with two right and two wrong images added (Agresti-Coull).
+        shrunk = (self.best * self.images + 2) / (self.images + 4)
+        fallen = accuracy < self.best - acceptance_margin(shrunk, images=self.images)
         self.fallen_epochs = self.fallen_epochs + 1 if fallen else 0
         needed = max(FALL_EPOCHS, self.best_epoch, math.ceil(FALL_SHARE * self.epochs))
         if self.fallen_epochs < needed or 2 * SHORTER_RETRY * self.best_epoch > self.epochs:

@@ -231,8 +231,8 @@ def _watched(curve, *, images, epochs):
 
 def test_the_watch_stops_a_retrain_that_falls_from_its_best_and_stays_down():
     stopped, watch = _watched(MEASURED_FALL, images=200, epochs=60)
-    # 0.975 less the margin on 200 images is 0.939: epochs 21 to 26 are all below it, six in a row
-    # (as many as the best took, and a tenth of 60).
+    # 0.975 less the margin on 200 images (about 0.041) is 0.934: epochs 21 to 26 are all below it,
+    # six in a row (as many as the best took, and a tenth of 60).
     assert stopped == 26
     assert watch.fell and watch.best_epoch == 6
     assert watch.message == "fell from 0.9750 at epoch 6 to 0.8550 by epoch 26"
@@ -246,6 +246,10 @@ def test_the_watch_lets_a_climbing_retrain_and_a_short_one_run():
     assert _watched([0.5, 0.9, 0.8, 0.8, 0.88, 0.8, 0.8, 0.9], images=200, epochs=60)[0] is None
     # An early dip at full learning rate, three epochs below the margin (0.850), then a recovery.
     assert _watched([0.85, 0.88, 0.84, 0.845, 0.848, 0.87, 0.9], images=1000, epochs=34)[0] is None
+    # All 90 right once, then 2 wrong for ten epochs: noise on so few images, not a fall; 6 wrong is.
+    steady = [0.9, 0.95, 1.0] + [88 / 90] * 10
+    assert _watched(steady, images=90, epochs=60)[0] is None
+    assert _watched([0.9, 0.95, 1.0] + [84 / 90] * 10, images=90, epochs=60)[0] == 9
 
 
 def test_a_healthy_retrain_is_kept_as_it_is(tiny_space, workdir):

@@ -99,11 +99,6 @@ class AugmentationCheckResult:
         return tuple(run for run in self.runs if run.epochs >= self.planned_epochs)
 
     @property
-    def whole_augmentations(self) -> list[AugmentationConfig]:
-        """The augmentations of the runs that trained all their planned epochs."""
-        return [run.augmentation for run in self.completed]
-
-    @property
     def chosen(self) -> AugmentationRun | None:
         """The run whose augmentation the retrain uses; None keeps the trial's own (also when it was not run whole)."""
         if not self.runs or self.runs[0].epochs < self.planned_epochs:
@@ -255,17 +250,12 @@ def run_augmentation_check(
     if not variants:
         return None
     earlier = study.augmentation_check
+    done = [] if earlier is None or earlier.trial_number != best.number else list(earlier.completed)
+    whole = [run.augmentation for run in done]
     # Other runs are compared only with the trial's own: without it whole, the check starts again.
-    if (
-        earlier is None
-        or earlier.trial_number != best.number
-        or variants[0] not in earlier.whole_augmentations
-    ):
-        earlier = None
-    done = [] if earlier is None else list(earlier.completed)
-    waiting = [
-        variant for variant in variants if earlier is None or variant not in earlier.whole_augmentations
-    ]
+    if variants[0] not in whole:
+        earlier, done, whole = None, [], []
+    waiting = [variant for variant in variants if variant not in whole]
     if not waiting:
         return earlier
     data = dataset.subset(settings.train_fraction, seed=plan.seed)

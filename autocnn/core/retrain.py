@@ -116,7 +116,9 @@ def retrain_best(
 
 def _with_rung_training(kept: FinalModel, *, rung: Sequence[RungResult], trial_number: int) -> FinalModel:
     """Return ``kept`` (the trial's saved model) with the epochs and time of the final rung's run that replaced it."""
-    run = next((item for item in rung if item.trial_number == trial_number and item.replaced_trial_model), None)
+    run = next(
+        (item for item in rung if item.trial_number == trial_number and item.replaced_trial_model), None
+    )
     if run is None:
         return kept
     return dataclasses.replace(

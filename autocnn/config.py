@@ -28,6 +28,7 @@ HeadPooling: TypeAlias = Literal["flatten", "global_avg", "global_max"]
 Optimizer: TypeAlias = Literal["sgd", "adam", "adamw", "rmsprop"]
 LRSchedule: TypeAlias = Literal["constant", "cosine"]
 Flip: TypeAlias = Literal["none", "horizontal", "vertical", "horizontal_and_vertical"]
+ClassWeight: TypeAlias = Literal["none", "balanced"]
 
 
 class _Frozen(BaseModel):
@@ -98,6 +99,8 @@ class TrainingConfig(_Frozen):
     l1: float = Field(0.0, ge=0.0, le=1.0)
     l2: float = Field(0.0, ge=0.0, le=1.0)
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    # "balanced": the loss weighs each image by its class so that every class counts the same
+    class_weight: ClassWeight = "none"
     augmentation: AugmentationConfig = AugmentationConfig()
     mixed_precision: bool = False
     jit_compile: bool = False

@@ -321,6 +321,7 @@ def run_augmentation_check(
             epochs=epochs,
             seed=plan.seed + best.number,
             end=_run_deadline(end, predicted=predicted, deadline=deadline),
+            balanced=plan.space.search.balanced_validation,
         )
         ordered = sorted((*result.runs, run), key=lambda item: variants.index(item.augmentation))
         result = replace(result, runs=tuple(ordered))
@@ -365,10 +366,15 @@ def _train(
     epochs: int,
     seed: int,
     end: float | None,
+    balanced: bool,
 ) -> AugmentationRun:
-    """Train ``config`` with ``augmentation`` on ``data`` for ``epochs``; return its final validation accuracy."""
+    """Train ``config`` with ``augmentation`` on ``data`` for ``epochs``; return its final validation accuracy.
+
+    ``balanced``: the balanced accuracy, as the search judged its trials.
+    """
+    from autocnn.core.final_model import guard_accuracy
     from autocnn.core.loop import release_memory
-    from autocnn.training import evaluate_model, fit_config
+    from autocnn.training import fit_config
 
     def on_epoch(epoch: EpochRecord) -> bool:
         raise_if_stop_requested()
@@ -387,7 +393,7 @@ def _train(
     run = AugmentationRun(
         augmentation=augmentation,
         epochs=len(fitted.curve),
-        val_accuracy=evaluate_model(fitted.model, data.x_val, data.y_val)["accuracy"],
+        val_accuracy=guard_accuracy(fitted.model, data, balanced=balanced),
         seconds=fitted.train_seconds,
     )
     del fitted

@@ -167,13 +167,15 @@ def retrain_guarded(
     deadline: float | None,
     seed: int,
     config: TrialConfig | None = None,
+    balanced_validation: bool = False,
     say: Callable[[str], None] | None = None,
 ) -> FinalModel:
     """Retrain ``trial``'s configuration on ``dataset``'s train + validation (less the guard); return the model to keep.
 
     ``config`` replaces the trial's configuration for the retrain (e.g. with other augmentation).
     ``trial_model_path`` is the trial's own saved model, the fallback; without it the bar is the
-    trial's validation accuracy. ``say`` hears about a retry.
+    trial's validation accuracy. ``balanced_validation``: the guard is judged by balanced accuracy,
+    as the search judged its trials. ``say`` hears about a retry.
     """
     from autocnn.training import FitStop, fit_config
 
@@ -184,9 +186,13 @@ def retrain_guarded(
     tell = say or (lambda message: None)
     data = guard_split(dataset, seed=seed)
     images = len(data.y_val)
-    chance = float(np.bincount(data.y_val).max() / max(images, 1))
+    counts = np.bincount(data.y_val)
+    # predicting one class scores its share, or, balanced, one over the classes
+    chance = float(1 / np.count_nonzero(counts) if balanced_validation else counts.max() / max(images, 1))
     trial_model = _load(trial_model_path)
-    trial_score = None if trial_model is None else guard_accuracy(trial_model, data)
+    trial_score = (
+        None if trial_model is None else guard_accuracy(trial_model, data, balanced=balanced_validation)
+    )
     reference = trial_score if trial_score is not None else trial_val_accuracy
     if reference is None:
         reference = chance
@@ -202,7 +208,13 @@ def retrain_guarded(
     ) -> _Attempt:
         watch = _GuardWatch(chance=chance, reference=reference, images=images, epochs=attempt_epochs)
         result = fit_config(
-            attempt_config, data, epochs=attempt_epochs, on_epoch=watch, deadline=deadline, seed=attempt_seed
+            attempt_config,
+            data,
+            epochs=attempt_epochs,
+            on_epoch=watch,
+            deadline=deadline,
+            seed=attempt_seed,
+            balanced_validation=balanced_validation,
         )
         nan = f"stopped when its {result.message.split(' (')[0]}" if result.stop_reason is FitStop.NAN else ""
         return _Attempt(
@@ -212,7 +224,7 @@ def retrain_guarded(
             label=label,
             curve=result.curve,
             train_seconds=result.train_seconds,
-            score=guard_accuracy(result.model, data),
+            score=guard_accuracy(result.model, data, balanced=balanced_validation),
             stopped=watch.message or nan,
             best_epoch=watch.best_epoch if watch.fell else None,
         )
@@ -270,8 +282,10 @@ def retrain_guarded(
     return _kept(best, reason, images=images, trial_score=trial_score, reference=reference, margin=margin)
 
 
-def guard_accuracy(model: keras.Model, data: Dataset, *, batch_size: int = 256) -> float:
-    """Return ``model``'s accuracy on ``data``'s validation split (the guard).
+def guard_accuracy(
+    model: keras.Model, data: Dataset, *, balanced: bool = False, batch_size: int = 256
+) -> float:
+    """Return ``model``'s accuracy on ``data``'s validation split (the guard); ``balanced``: its balanced accuracy.
 
     Eager calls, not ``predict``: a few batches, and no traced function per model to warn about.
     """
@@ -286,7 +300,12 @@ def guard_accuracy(model: keras.Model, data: Dataset, *, batch_size: int = 256) 
         )
         for start in range(0, len(data.y_val), batch_size)
     ]
-    return float(np.mean(np.concatenate(predicted) == data.y_val))
+    from autocnn.data import balanced_accuracy
+
+    predicted_labels = np.concatenate(predicted)
+    if balanced:
+        return balanced_accuracy(predicted_labels, data.y_val)
+    return float(np.mean(predicted_labels == data.y_val))
 
 
 class _GuardWatch:

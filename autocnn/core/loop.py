@@ -390,6 +390,7 @@ class TrialLoop:
                     initial_weights=proposal.initial_weights,
                     initial_epoch=proposal.initial_epoch,
                     save_weights_to=self.backend.weights_path(trial),
+                    balanced_validation=self.space.search.balanced_validation,
                 )
             except KeyboardInterrupt:
                 raise

@@ -78,6 +78,7 @@ def retrain_best(
         epochs=epochs,
         deadline=deadline,
         seed=plan.seed,
+        balanced_validation=plan.space.search.balanced_validation,
         say=lambda message: say_retrain_note(callbacks, message),
     )
     if kept.source is FinalSource.TRIAL_MODEL:

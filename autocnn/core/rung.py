@@ -128,7 +128,15 @@ def run_final_rung(
     results: list[RungResult] = []
     for record in waiting:
         raise_if_stop_requested()
-        result = _judge(record, study=study, dataset=dataset, epochs=epochs, seed=plan.seed, end=rung_end)
+        result = _judge(
+            record,
+            study=study,
+            dataset=dataset,
+            epochs=epochs,
+            seed=plan.seed,
+            end=rung_end,
+            balanced_validation=plan.space.search.balanced_validation,
+        )
         results.append(result)
         _store(study, result)
         for callback in callbacks:
@@ -187,7 +195,14 @@ def _least_epochs(candidates: Sequence[TrialRecord], *, plan: SearchPlan) -> int
 
 
 def _judge(
-    record: TrialRecord, *, study: Study, dataset: Dataset, epochs: int, seed: int, end: float | None
+    record: TrialRecord,
+    *,
+    study: Study,
+    dataset: Dataset,
+    epochs: int,
+    seed: int,
+    end: float | None,
+    balanced_validation: bool,
 ) -> RungResult:
     """Train ``record``'s configuration for ``epochs`` on all training images; keep the better model as the trial's."""
     from autocnn.core.loop import release_memory
@@ -201,7 +216,13 @@ def _judge(
         return False
 
     fitted = fit_config(
-        config, dataset, epochs=epochs, on_epoch=on_epoch, deadline=end, seed=seed + record.number
+        config,
+        dataset,
+        epochs=epochs,
+        on_epoch=on_epoch,
+        deadline=end,
+        seed=seed + record.number,
+        balanced_validation=balanced_validation,
     )
     accuracy = float(fitted.metrics.get("val_accuracy", 0.0))
     result = RungResult(

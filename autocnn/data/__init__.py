@@ -20,13 +20,16 @@ from autocnn.data._registry import (
 )
 from autocnn.data._splits import stratified_split
 from autocnn.data._summary import dataset_summary
+from autocnn.data._weights import balanced_accuracy, class_balancing_weights
 
 __all__ = [
     "FASHION_MNIST_SYSTEM_DIR",
     "FLIP_MODES",
     "Dataset",
     "DatasetInfo",
+    "balanced_accuracy",
     "build_augmentation",
+    "class_balancing_weights",
     "dataset_from_arrays",
     "dataset_location",
     "dataset_summary",

@@ -24,6 +24,7 @@ def make_pipeline(
     training: bool,
     augmentation: keras.Sequential | None = None,
     seed: int = 0,
+    class_weights: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """Return a ``tf.data.Dataset`` of ``(images, labels)`` batches for ``model.fit`` or ``evaluate``.
 
@@ -31,7 +32,8 @@ def make_pipeline(
     pipelines draw a new seeded permutation of all images every epoch (the same ``seed`` gives
     the same sequence of epochs) and apply ``augmentation`` to each batch; evaluation pipelines
     keep the order and never augment. Both prefetch (AUTOTUNE) so the next batch is ready while
-    the model trains on the current one.
+    the model trains on the current one. With ``class_weights`` (one per class) each batch is
+    ``(images, labels, weights)``: the weighted loss and weighted metrics count each image by its class.
 
     Raises:
         DataError: ``x`` and ``y`` do not match or are empty.
@@ -61,6 +63,17 @@ def make_pipeline(
     if training and augmentation is not None:
         data = data.map(
             lambda batch, target: (augmentation(batch, training=True), target),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    if class_weights is not None:
+        if len(class_weights) <= int(np.max(y)):
+            raise DataError(
+                f"make_pipeline: {len(class_weights)} class weights but labels up to {int(np.max(y))}; "
+                "give one weight per class"
+            )
+        weights = tf.convert_to_tensor(np.asarray(class_weights, dtype=np.float32))
+        data = data.map(
+            lambda batch, target: (batch, target, tf.gather(weights, target)),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     return data.prefetch(tf.data.AUTOTUNE)

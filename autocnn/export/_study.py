@@ -217,6 +217,8 @@ def _retrain(
         epochs=epochs,
         deadline=None,
         seed=seed,
+        balanced_validation=study.info.recorded
+        and study.info.space(study=study.name).search.balanced_validation,
         say=say,
     )
     if not kept.acceptable:

@@ -48,6 +48,8 @@ RUNG_EPOCHS = (30, 20, 15, 12, 10, 8, 6, 5, 4)
 CHECK_SHARE = 0.1  # of the budget, taken from the trials' share, for the augmentation check
 BLOCK_ACTIVATIONS = ("relu", "swish")  # cheapest first: swish's fit steps took 1.2-1.5x relu's here
 BLOCK_DROPOUTS = (0.0, 0.1, 0.2)
+# the largest class this many times the smallest: plain accuracy hides what the rare classes cost
+UNBALANCED_RATIO = 2.0
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,7 @@ def plan_space(
         num_classes=facts.classes,
     )
     augmentation = _augmentation(facts, reasons)
+    unbalanced = _class_balance(facts, reasons)
     fidelity = _fidelity(
         skeleton,
         cost,
@@ -214,6 +217,7 @@ def plan_space(
         skeleton=skeleton,
         fidelity=fidelity,
         augmentation=augmentation,
+        unbalanced=unbalanced,
         budget_s=budget_s if timeout is not None or max_trials is None else None,
         max_trials=max_trials,
     )
@@ -405,7 +409,7 @@ def _fidelity(
 
 
 def _augmentation(facts: DataFacts, reasons: dict[str, str]) -> dict[str, Any]:
-    """Return the augmentation to search, with reasons; note unbalanced classes."""
+    """Return the augmentation to search, with reasons."""
     augmentation: dict[str, Any] = {"flip": ["none", "horizontal"]}
     reasons["training.augmentation.flip"] = (
         "whether a flip keeps the label cannot be seen in pixels: searched"
@@ -413,11 +417,22 @@ def _augmentation(facts: DataFacts, reasons: dict[str, str]) -> dict[str, Any]:
     if facts.side >= TRANSLATION_FROM_PX:
         augmentation["translation"] = [0.0, 0.06]
         reasons["training.augmentation.translation"] = "small shifts, searched"
-    if facts.smallest_class_share < 0.5 * facts.largest_class_share:
-        reasons["training.label_smoothing"] = (
-            f"unbalanced classes ({facts.smallest_class_share:.1%} to {facts.largest_class_share:.1%})"
-        )
     return augmentation
+
+
+def _class_balance(facts: DataFacts, reasons: dict[str, str]) -> bool:
+    """Return whether the classes are unbalanced; then trials are judged by balanced accuracy and weighting is searched.
+
+    Images to come need not share the training split's class shares: judged by plain accuracy, a
+    network that gives up on the rare classes looks good. Whether weighting the loss by class
+    pays is searched, judged by that balanced accuracy.
+    """
+    if facts.largest_class_share < UNBALANCED_RATIO * facts.smallest_class_share:
+        return False
+    shares = f"{facts.smallest_class_share:.1%} to {facts.largest_class_share:.1%} of the images"
+    reasons["search.balanced_validation"] = f"unbalanced classes ({shares}): every class counts the same"
+    reasons["training.class_weight"] = "unbalanced classes: a loss that weighs every class the same, searched"
+    return True
 
 
 def default_budget(facts: DataFacts) -> float:
@@ -541,6 +556,7 @@ def _space_document(
     skeleton: _Skeleton,
     fidelity: _Fidelity,
     augmentation: dict[str, Any],
+    unbalanced: bool,
     budget_s: float | None,
     max_trials: int | None,
 ) -> dict[str, Any]:
@@ -578,6 +594,7 @@ def _space_document(
             else {}
         ),
         "objective": {"metric": "val_accuracy", "direction": "maximize"},
+        **({"balanced_validation": True} if unbalanced else {}),
     }
     if budget_s is not None:
         search["timeout"] = format_duration(budget_s)
@@ -612,6 +629,7 @@ def _space_document(
             "batch_size": skeleton.batch,
             "epochs": fidelity.epochs,
             "label_smoothing": [0.0, 0.1],
+            **({"class_weight": ["none", "balanced"]} if unbalanced else {}),
             "augmentation": augmentation,
         },
         "search": search,

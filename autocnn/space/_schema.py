@@ -144,6 +144,7 @@ class TrainingSpace(_Section):
     l1: Annotated[Dimension, Spec("float", ge=0.0, le=1.0)] = Fixed(0.0)
     l2: Annotated[Dimension, Spec("float", ge=0.0, le=1.0)] = Fixed(0.0)
     label_smoothing: Annotated[Dimension, Spec("float", ge=0.0, lt=1.0)] = Fixed(0.0)
+    class_weight: Annotated[Dimension, Spec("str", options=("none", "balanced"))] = Fixed("none")
     augmentation: AugmentationSpace = AugmentationSpace()
     mixed_precision: _Bool = Fixed(False)
     jit_compile: _Bool = Fixed(False)
@@ -257,6 +258,12 @@ class SearchSettings(BaseModel):
         le=1.0,
         description="the largest share of a time budget the search keeps for the final retrain; "
         "trials always get the rest, and a longer retrain is cut to it",
+    )
+    balanced_validation: bool = Field(
+        False,
+        description="judge trials by balanced accuracy: every class counts the same in val_accuracy and "
+        "val_loss, however many validation images it has (for unbalanced data whose images to come may "
+        "not share the training split's class shares)",
     )
     final_rung: FinalRung = FinalRung()
     augmentation_check: AugmentationCheck = AugmentationCheck()

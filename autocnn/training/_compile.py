@@ -79,11 +79,14 @@ class SparseSmoothedCrossentropy(keras.losses.Loss):  # type: ignore[misc]
 def compile_for_training(
     model: keras.Model, training: TrainingConfig, *, num_classes: int, steps_per_epoch: int, epochs: int
 ) -> None:
-    """Compile ``model`` with the trial's optimizer, loss and an ``accuracy`` metric."""
+    """Compile ``model`` with the trial's optimizer, loss and an ``accuracy`` metric.
+
+    The metric is weighted: batches that carry weights (balanced classes) weigh it as they weigh the loss.
+    """
     model.compile(
         optimizer=make_optimizer(training, steps_per_epoch=steps_per_epoch, epochs=epochs),
         loss=make_loss(training, num_classes=num_classes),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         jit_compile=bool(training.jit_compile),
     )
     # Creating the optimizer's slots now, eagerly, instead of inside the first traced train step

@@ -46,6 +46,7 @@ def fit_config(
     deadline: float | None = None,
     final: bool = False,
     validate: bool = True,
+    balanced_validation: bool = False,
     seed: int = 0,
     verbose: int = 0,
     initial_weights: str | None = None,
@@ -55,13 +56,15 @@ def fit_config(
     """Train a network for ``config`` on ``dataset``.
 
     A search trial trains on the training split and validates on the validation split after
-    every epoch (``validate=False``: never, for a caller that judges the model once at the end).
+    every epoch (``validate=False``: never, for a caller that judges the model once at the end);
+    ``balanced_validation`` weighs each validation image by its class, so ``val_accuracy`` is the
+    balanced accuracy and ``val_loss`` counts every class the same.
     ``final=True`` trains on train + validation (no validation) for the final model.
     ``initial_weights`` and ``initial_epoch`` continue an earlier run (Hyperband's rounds) from
     the weights and optimizer state that ``save_weights_to`` saved when a run completed or was
     pruned. Batch normalisation trains with the fused kernel (:class:`FusedBatchNormalization`).
     """
-    from autocnn.data import build_augmentation, make_pipeline
+    from autocnn.data import build_augmentation, class_balancing_weights, make_pipeline
 
     epochs = int(epochs or config.training.epochs)
     training = config.training
@@ -75,14 +78,31 @@ def fit_config(
     else:
         x_train, y_train = dataset.x_train, dataset.y_train
     augmentation = build_augmentation(**training.augmentation.model_dump(), seed=seed)
+    classes = dataset.num_classes
     train_data = make_pipeline(
-        x_train, y_train, batch_size=training.batch_size, training=True, augmentation=augmentation, seed=seed
+        x_train,
+        y_train,
+        batch_size=training.batch_size,
+        training=True,
+        augmentation=augmentation,
+        seed=seed,
+        class_weights=(
+            class_balancing_weights(y_train, num_classes=classes)
+            if training.class_weight == "balanced"
+            else None
+        ),
     )
     val_data = (
         None
         if final or not validate
         else make_pipeline(
-            dataset.x_val, dataset.y_val, batch_size=max(training.batch_size, 256), training=False
+            dataset.x_val,
+            dataset.y_val,
+            batch_size=max(training.batch_size, 256),
+            training=False,
+            class_weights=(
+                class_balancing_weights(dataset.y_val, num_classes=classes) if balanced_validation else None
+            ),
         )
     )
     steps_per_epoch = math.ceil(len(x_train) / training.batch_size)

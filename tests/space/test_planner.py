@@ -179,14 +179,17 @@ def test_the_plan_is_a_space_file_that_reads_back_the_same():
     assert parse_duration(again.search.timeout) == 900
 
 
-def test_unbalanced_classes_are_noted():
+def test_unbalanced_classes_are_judged_by_balanced_accuracy_and_class_weighting_is_searched():
     weights = [0.7, 0.1, 0.1, 0.1]
     plan = plan_space(images(800, 16, classes=4, weights=weights), timeout=300, step_cost=MACHINE)
-    assert "unbalanced classes" in plan.reasons["training.label_smoothing"]
-    assert (
-        "training.label_smoothing"
-        not in plan_space(images(800, 16, classes=4), timeout=300, step_cost=MACHINE).reasons
-    )
+    assert plan.space.search.balanced_validation is True
+    assert plan.space.training.class_weight.values() == ("none", "balanced")
+    assert "unbalanced classes" in plan.reasons["search.balanced_validation"]
+    assert "balanced_validation: true  # unbalanced classes" in plan.yaml
+    balanced = plan_space(images(800, 16, classes=4), timeout=300, step_cost=MACHINE)
+    assert balanced.space.search.balanced_validation is False
+    assert balanced.space.training.class_weight.values() == ("none",)
+    assert "class_weight" not in balanced.yaml
 
 
 def test_trials_train_a_sixth_of_the_retrains_epochs_on_fewer_images_before_more_images_for_fewer_epochs():

@@ -233,17 +233,28 @@ class TrialLoop:
         )
 
     def _retrain_estimate(self) -> _RetrainPlan | None:
+        """Return the retrain kept time for: the best trial's, or with a final rung its slowest candidate's.
+
+        The rung may hand the retrain to any of its candidates, and keeps the slowest one's retrain
+        (:func:`retrain_reserve`): the search keeping less would leave the rung short.
+        """
         best = self.view.best
-        if best is None or best.config is None:
+        if best is None:
             return None
-        epoch_seconds = retrain_epoch_seconds(
-            best, trials=self.view.similar_to(best), trial_data=self.dataset, full_data=self.full_dataset
-        )
-        if epoch_seconds is None:
-            return None
-        return _RetrainPlan(
-            epochs=planned_retrain_epochs(self.space.search, best.config), epoch_seconds=epoch_seconds
-        )
+        rung = self.space.search.final_rung
+        candidates = self.view.ranked()[: rung.candidates] if rung.candidates else [best]
+        plans = []
+        for record in candidates:
+            epoch_seconds = retrain_epoch_seconds(
+                record,
+                trials=self.view.similar_to(record),
+                trial_data=self.dataset,
+                full_data=self.full_dataset,
+            )
+            if record.config is not None and epoch_seconds is not None:
+                epochs = planned_retrain_epochs(self.space.search, record.config)
+                plans.append(_RetrainPlan(epochs=epochs, epoch_seconds=epoch_seconds))
+        return max(plans, key=lambda plan: plan.seconds, default=None)
 
     def _rung_reserve(self, budget_s: float) -> float:
         """Return the seconds kept for the final rung: its candidates' runs, at most its share of the budget."""

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from autocnn.config import TrialConfig
 from autocnn.core.callbacks import SearchCallback
 from autocnn.core.plan import plan_search
 from autocnn.core.records import RungResult, TrialRecord, TrialStatus
@@ -249,3 +250,43 @@ def test_a_kept_trial_model_that_the_rung_replaced_reports_the_rungs_epochs_and_
     assert (told.epochs, told.train_seconds) == (6, 41.0)
     assert told.reason == "kept the trial's own model (the final rung's run: 6 epochs on 100 training images)"
     assert _with_rung_training(kept, rung=[other, not_replaced], trial_number=7) == kept
+
+
+class _RankedView:
+    """The loop's view of a study: three ranked trials, each similar only to itself."""
+
+    def __init__(self, records):
+        self.records = records
+        self.best = records[0]
+
+    def ranked(self):
+        return list(self.records)
+
+    def similar_to(self, record):
+        return (record,)
+
+
+@pytest.mark.parametrize(("candidates", "kept_number"), [(3, 2), (0, 0)])
+def test_the_search_keeps_the_retrain_of_the_rungs_slowest_candidate(monkeypatch, candidates, kept_number):
+    """The rung keeps the slowest candidate's retrain; the trials before it must keep the same, not the best's."""
+    import autocnn.core.loop as loop_module
+    from autocnn.core.loop import TrialLoop
+
+    rung = f"  final_rung: {{candidates: {candidates}, epochs: 4}}\n" if candidates else ""
+    space = parse_space(
+        "name: s\nmodel: {blocks: {count: 1, filters: 8}}\ntraining: {epochs: 2}\n"
+        f"search:\n  retrain_epochs: 10\n{rung}",
+        source="s.yaml",
+    )
+    config = TrialConfig.from_dict({"model": {"blocks": [{"filters": 8}]}})
+    records = [TrialRecord(number=number, status="complete", config=config) for number in range(3)]
+    epoch_seconds = {0: 1.0, 1: 2.0, 2: 5.0}  # the best trial retrains fastest
+    monkeypatch.setattr(
+        loop_module, "retrain_epoch_seconds", lambda record, **kwargs: epoch_seconds[record.number]
+    )
+    loop = TrialLoop.__new__(TrialLoop)
+    loop.space, loop.view = space, _RankedView(records)
+    loop.dataset = loop.full_dataset = None
+    kept = loop._retrain_estimate()
+    assert kept is not None
+    assert (kept.epochs, kept.epoch_seconds) == (10, epoch_seconds[kept_number])

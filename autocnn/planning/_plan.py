@@ -241,6 +241,7 @@ def plan_space(
             else ""
         )
         + (f"the winner with each augmentation for {fidelity.check[0]} epochs, " if fidelity.check else "")
+        + ("every class counting the same (unbalanced classes), " if unbalanced else "")
         + (
             f"a retrain of up to {fidelity.retrain_cap} epochs ({fidelity.retrain_epochs} at the typical width); "
             if fidelity.retrain_cap > fidelity.retrain_epochs

@@ -16,7 +16,7 @@ from autocnn.errors import AutoCNNError
 if TYPE_CHECKING:
     from autocnn.core.augmentation_check import AugmentationCheckResult
     from autocnn.core.study import Study
-    from autocnn.space import Objective
+    from autocnn.space import Objective, SearchSpace
 
 Scalar = bool | int | float | str
 
@@ -37,6 +37,7 @@ class StudyFacts:
     searched: tuple[str, ...]
     rung: tuple[RungResult, ...] = ()  # the final rung's results, in the order they ran
     augmentation_check: AugmentationCheckResult | None = None
+    balanced_validation: bool = False  # validation scores are balanced accuracies
 
     @property
     def multi_objective(self) -> bool:
@@ -139,7 +140,8 @@ def collect(study: Study) -> StudyFacts:
     objectives = info.objectives
     records = tuple(study.trials())
     ranked = tuple(study.ranked())
-    searched, log_scale = _searched_parameters(info)
+    space = _recorded_space(info)
+    searched, log_scale = _searched_parameters(space)
     return StudyFacts(
         name=study.name,
         info=info,
@@ -153,6 +155,7 @@ def collect(study: Study) -> StudyFacts:
         searched=searched,
         rung=study.rung_results,
         augmentation_check=study.augmentation_check,
+        balanced_validation=space is not None and space.search.balanced_validation,
     )
 
 
@@ -171,16 +174,24 @@ def _pareto_front(ranked: tuple[TrialRecord, ...], objectives: tuple[Objective, 
     return frozenset(record.number for record, rank in zip(ranked, ranks, strict=True) if rank == 0)
 
 
-def _searched_parameters(info: StudyInfo) -> tuple[tuple[str, ...], frozenset[str]]:
-    """Return the searched parameter names and those on a log scale, from the recorded space."""
-    from autocnn.space import FloatRange, IntRange, parse_space
+def _recorded_space(info: StudyInfo) -> SearchSpace | None:
+    """Return the study's recorded space; None when it has none or it no longer parses."""
+    from autocnn.space import parse_space
 
     text = info.space_yaml
     if not text:
-        return (), frozenset()
+        return None
     try:
-        space = parse_space(str(text), source="recorded space")
+        return parse_space(str(text), source="recorded space")
     except AutoCNNError:
+        return None
+
+
+def _searched_parameters(space: SearchSpace | None) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Return the searched parameter names and those on a log scale, from the recorded ``space``."""
+    from autocnn.space import FloatRange, IntRange
+
+    if space is None:
         return (), frozenset()
     searched = space.searched()
     log = frozenset(

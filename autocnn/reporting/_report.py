@@ -251,6 +251,14 @@ def _summary(facts: StudyFacts, why: list[str]) -> list[Block]:
     fidelity = _fidelity_sentence(facts)
     if fidelity:
         blocks.append(Note(fidelity))
+    if facts.balanced_validation:
+        blocks.append(
+            Note(
+                "Validation accuracy here is balanced accuracy (search.balanced_validation, for unbalanced "
+                "classes): the mean over the classes of the share of their images predicted right, every "
+                "class counting the same. Test accuracy is plain accuracy."
+            )
+        )
     blocks.extend(_rung_blocks(facts))
     blocks.extend(_augmentation_check_blocks(facts))
     if why:

@@ -215,6 +215,25 @@ def test_a_low_fidelity_search_says_its_trials_trained_on_a_fraction(finished, t
     assert f"retrained for {final['epochs']} epoch" in markdown
 
 
+def test_a_search_judged_by_balanced_accuracy_says_so(finished, tmp_path):
+    import copy
+
+    from autocnn.core.metadata import INFO_ATTR as STUDY_ATTR
+
+    plain = tmp_path / "plain"
+    write_report(finished, out=plain, analyze_winner=False)
+    assert "balanced accuracy" not in (plain / "report.md").read_text()
+
+    trials = [copy_trial(t) for t in finished.optuna_study.get_trials(deepcopy=False)]
+    info = copy.deepcopy(finished.optuna_study.user_attrs[STUDY_ATTR])
+    assert "search:\n" in info["space_yaml"]
+    info["space_yaml"] = info["space_yaml"].replace("search:\n", "search:\n  balanced_validation: true\n")
+    study = memory_study(finished, trials, tmp_path=tmp_path, name="balanced", info=info)
+    write_report(study, out=tmp_path / "balanced", analyze_winner=False)
+    markdown = (tmp_path / "balanced" / "report.md").read_text()
+    assert "Validation accuracy here is balanced accuracy (search.balanced_validation" in markdown
+
+
 def test_data_other_than_the_searched_data_is_flagged(finished, digits, tmp_path):
     import dataclasses
 

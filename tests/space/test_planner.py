@@ -186,10 +186,12 @@ def test_unbalanced_classes_are_judged_by_balanced_accuracy_and_class_weighting_
     assert plan.space.training.class_weight.values() == ("none", "balanced")
     assert "unbalanced classes" in plan.reasons["search.balanced_validation"]
     assert "balanced_validation: true  # unbalanced classes" in plan.yaml
+    assert "every class counting the same" in plan.summary
     balanced = plan_space(images(800, 16, classes=4), timeout=300, step_cost=MACHINE)
     assert balanced.space.search.balanced_validation is False
     assert balanced.space.training.class_weight.values() == ("none",)
     assert "class_weight" not in balanced.yaml
+    assert "every class counting the same" not in balanced.summary
 
 
 def test_trials_train_a_sixth_of_the_retrains_epochs_on_fewer_images_before_more_images_for_fewer_epochs():

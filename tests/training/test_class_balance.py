@@ -76,6 +76,7 @@ def test_weighted_batches_carry_each_images_class_weight():
         iter(make_pipeline(x, y, batch_size=6, training=False, class_weights=weights))
     )
     assert images.shape == (6, 4, 4, 1)
+    assert list(labels.numpy()) == list(y)
     assert list(batch_weights.numpy()) == [0.25, 0.25, 0.25, 0.25, 2.0, 3.0]
     with pytest.raises(DataError, match="one weight per class"):
         make_pipeline(x, y, batch_size=6, training=False, class_weights=weights[:2])

@@ -92,6 +92,10 @@ def run_autocnn(
             "retrain_epochs": final.epochs,
             "retrain_s": round(final.train_seconds, 1),
             "augmentation": final.config.training.augmentation.model_dump(),
+            "class_weight": final.config.training.class_weight,
+            "kept": final.kept.value,
+            "kept_reason": final.kept_reason,
+            "guard_accuracy": final.guard_accuracy,
         }
     from autocnn.core.augmentation_check import read_check
 

@@ -97,6 +97,10 @@ def test_fashion_mnist_budget(tmp_path):
     assert (
         results["autocnn"]["winner"]["retrain_epochs"] >= 1 and results["autocnn"]["winner"]["architecture"]
     )
+    # which model was kept, and why, is recorded: any model but the plain retrain comes with a reason
+    winner = results["autocnn"]["winner"]
+    assert winner["kept"] in {"retrained", "retrained_lower_lr", "retrained_shorter", "trial_model"}
+    assert winner["kept"] == "retrained" or winner["kept_reason"]
     for name in ("autocnn_planned", "keras_tuner", "optuna", "hand_made"):
         assert 0.0 < results[name]["test_accuracy"] <= 1.0
     table = (tmp_path / "digits_10s.md").read_text()

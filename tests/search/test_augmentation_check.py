@@ -244,7 +244,7 @@ def test_runs_that_the_earlier_runs_show_will_not_fit_are_not_started_and_a_star
     plan, data = plan_search(space, dataset="digits", study="slow")
     started: list[tuple[AugmentationConfig, float | None]] = []
 
-    def train(config, augmentation, *, data, epochs, seed, end):
+    def train(config, augmentation, *, data, epochs, seed, end, balanced):
         # each run reports 60 s (10 s an epoch) but returns at once
         started.append((augmentation, end))
         return AugmentationRun(augmentation=augmentation, epochs=epochs, val_accuracy=0.9, seconds=60.0)
@@ -277,7 +277,7 @@ def test_a_stored_check_without_the_trials_own_run_whole_starts_again(write_spac
     own, other, _ = _store_check(study, own_epochs=3)
     started: list[AugmentationConfig] = []
 
-    def train(config, augmentation, *, data, epochs, seed, end):
+    def train(config, augmentation, *, data, epochs, seed, end, balanced):
         started.append(augmentation)
         return AugmentationRun(augmentation=augmentation, epochs=epochs, val_accuracy=0.8, seconds=1.0)
 

@@ -193,45 +193,40 @@ def test_a_two_objective_study_shows_its_pareto_front(finished, tmp_path):
     assert ranked_trials_in_markdown(markdown) == [0, 3, 1, 2]
 
 
-def test_a_low_fidelity_search_says_its_trials_trained_on_a_fraction(finished, tmp_path):
+def _report_of_a_copy(finished, tmp_path, *, name: str, change) -> tuple[str, str]:
+    """Return the markdown reports of ``finished`` and of a copy whose recorded study info ``change`` edits."""
     import copy
 
     from autocnn.core.metadata import INFO_ATTR as STUDY_ATTR
     from autocnn.core.study import FINAL_ATTR
 
-    full = tmp_path / "full"
-    write_report(finished, out=full, analyze_winner=False)
-    assert "cheap fidelity" not in (full / "report.md").read_text()
-
+    write_report(finished, out=tmp_path / "original", analyze_winner=False)
     trials = [copy_trial(t) for t in finished.optuna_study.get_trials(deepcopy=False)]
     info = copy.deepcopy(finished.optuna_study.user_attrs[STUDY_ATTR])
-    info["trial_train_fraction"] = 0.2
-    study = memory_study(finished, trials, tmp_path=tmp_path, name="low", info=info)
-    final = finished.optuna_study.user_attrs[FINAL_ATTR]
-    study.optuna_study.set_user_attr(FINAL_ATTR, final)
-    write_report(study, out=tmp_path / "low", analyze_winner=False)
-    markdown = (tmp_path / "low" / "report.md").read_text()
-    assert "Trials trained on 20% of the training split (a cheap fidelity)" in markdown
-    assert f"retrained for {final['epochs']} epoch" in markdown
+    change(info)
+    study = memory_study(finished, trials, tmp_path=tmp_path, name=name, info=info)
+    study.optuna_study.set_user_attr(FINAL_ATTR, finished.optuna_study.user_attrs[FINAL_ATTR])
+    write_report(study, out=tmp_path / name, analyze_winner=False)
+    return (tmp_path / "original" / "report.md").read_text(), (tmp_path / name / "report.md").read_text()
+
+
+def test_a_low_fidelity_search_says_its_trials_trained_on_a_fraction(finished, tmp_path):
+    original, low = _report_of_a_copy(
+        finished, tmp_path, name="low", change=lambda info: info.update(trial_train_fraction=0.2)
+    )
+    assert "cheap fidelity" not in original
+    assert "Trials trained on 20% of the training split (a cheap fidelity)" in low
+    assert f"retrained for {finished.final.epochs} epoch" in low
 
 
 def test_a_search_judged_by_balanced_accuracy_says_so(finished, tmp_path):
-    import copy
+    def balanced(info):
+        assert "search:\n" in info["space_yaml"]
+        info["space_yaml"] = info["space_yaml"].replace("search:\n", "search:\n  balanced_validation: true\n")
 
-    from autocnn.core.metadata import INFO_ATTR as STUDY_ATTR
-
-    plain = tmp_path / "plain"
-    write_report(finished, out=plain, analyze_winner=False)
-    assert "balanced accuracy" not in (plain / "report.md").read_text()
-
-    trials = [copy_trial(t) for t in finished.optuna_study.get_trials(deepcopy=False)]
-    info = copy.deepcopy(finished.optuna_study.user_attrs[STUDY_ATTR])
-    assert "search:\n" in info["space_yaml"]
-    info["space_yaml"] = info["space_yaml"].replace("search:\n", "search:\n  balanced_validation: true\n")
-    study = memory_study(finished, trials, tmp_path=tmp_path, name="balanced", info=info)
-    write_report(study, out=tmp_path / "balanced", analyze_winner=False)
-    markdown = (tmp_path / "balanced" / "report.md").read_text()
-    assert "Validation accuracy here is balanced accuracy (search.balanced_validation" in markdown
+    original, judged = _report_of_a_copy(finished, tmp_path, name="balanced", change=balanced)
+    assert "balanced accuracy" not in original
+    assert "Validation accuracy here is balanced accuracy (search.balanced_validation" in judged
 
 
 def test_data_other_than_the_searched_data_is_flagged(finished, digits, tmp_path):

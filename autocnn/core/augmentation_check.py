@@ -372,7 +372,7 @@ def _train(
 
     ``balanced``: the balanced accuracy, as the search judged its trials.
     """
-    from autocnn.core.final_model import guard_accuracy
+    from autocnn.core.final_model import validation_accuracy
     from autocnn.core.loop import release_memory
     from autocnn.training import fit_config
 
@@ -393,7 +393,7 @@ def _train(
     run = AugmentationRun(
         augmentation=augmentation,
         epochs=len(fitted.curve),
-        val_accuracy=guard_accuracy(fitted.model, data, balanced=balanced),
+        val_accuracy=validation_accuracy(fitted.model, data, balanced=balanced),
         seconds=fitted.train_seconds,
     )
     del fitted

@@ -191,7 +191,7 @@ def retrain_guarded(
     chance = float(1 / np.count_nonzero(counts) if balanced_validation else counts.max() / max(images, 1))
     trial_model = _load(trial_model_path)
     trial_score = (
-        None if trial_model is None else guard_accuracy(trial_model, data, balanced=balanced_validation)
+        None if trial_model is None else validation_accuracy(trial_model, data, balanced=balanced_validation)
     )
     reference = trial_score if trial_score is not None else trial_val_accuracy
     if reference is None:
@@ -224,7 +224,7 @@ def retrain_guarded(
             label=label,
             curve=result.curve,
             train_seconds=result.train_seconds,
-            score=guard_accuracy(result.model, data, balanced=balanced_validation),
+            score=validation_accuracy(result.model, data, balanced=balanced_validation),
             stopped=watch.message or nan,
             best_epoch=watch.best_epoch if watch.fell else None,
         )
@@ -282,13 +282,15 @@ def retrain_guarded(
     return _kept(best, reason, images=images, trial_score=trial_score, reference=reference, margin=margin)
 
 
-def guard_accuracy(
+def validation_accuracy(
     model: keras.Model, data: Dataset, *, balanced: bool = False, batch_size: int = 256
 ) -> float:
-    """Return ``model``'s accuracy on ``data``'s validation split (the guard); ``balanced``: its balanced accuracy.
+    """Return ``model``'s accuracy on ``data``'s validation split (a retrain's guard); ``balanced``: balanced accuracy.
 
     Eager calls, not ``predict``: a few batches, and no traced function per model to warn about.
     """
+    from autocnn.data import balanced_accuracy
+
     if len(data.y_val) == 0:
         return math.nan
     predicted = [
@@ -300,8 +302,6 @@ def guard_accuracy(
         )
         for start in range(0, len(data.y_val), batch_size)
     ]
-    from autocnn.data import balanced_accuracy
-
     predicted_labels = np.concatenate(predicted)
     if balanced:
         return balanced_accuracy(predicted_labels, data.y_val)

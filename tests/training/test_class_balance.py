@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autocnn.config import TrialConfig
-from autocnn.core.final_model import guard_accuracy
+from autocnn.core.final_model import validation_accuracy
 from autocnn.data import (
     Dataset,
     balanced_accuracy,
@@ -90,8 +90,8 @@ def test_balanced_validation_reports_the_balanced_accuracy_of_the_trained_model(
     plain = float(np.mean(predicted == data.y_val))
     assert abs(balanced - plain) > 0.02  # the rare classes are predicted worse than the common ones
     assert result.metrics["val_accuracy"] == pytest.approx(balanced, abs=1e-4)
-    assert guard_accuracy(result.model, data, balanced=True) == pytest.approx(balanced)
-    assert guard_accuracy(result.model, data) == pytest.approx(plain)
+    assert validation_accuracy(result.model, data, balanced=True) == pytest.approx(balanced)
+    assert validation_accuracy(result.model, data) == pytest.approx(plain)
 
 
 def test_a_loss_weighted_by_class_predicts_the_rare_classes_more_often(unbalanced_digits):
@@ -113,5 +113,5 @@ def test_a_model_that_always_says_one_class_scores_chance_balanced():
     )
     constant.layers[-1].set_weights([np.zeros((4, 3)), np.array([5.0, 0.0, 0.0])])
     assert list(np.bincount(data.y_val)) == [3, 1, 1]
-    assert guard_accuracy(constant, data) == pytest.approx(3 / 5)
-    assert guard_accuracy(constant, data, balanced=True) == pytest.approx(1 / 3)
+    assert validation_accuracy(constant, data) == pytest.approx(3 / 5)
+    assert validation_accuracy(constant, data, balanced=True) == pytest.approx(1 / 3)

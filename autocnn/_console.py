@@ -43,6 +43,14 @@ def resolve_space_argument(space: str | None) -> str:
     return "auto" if space is None else space
 
 
+def score_label(*, balanced: bool) -> str:
+    """Return the short name of the validation score: balanced accuracy counts every class the same."""
+    return "bal_acc" if balanced else "val_acc"
+
+
+BALANCED_NOTE = "bal_acc: validation accuracy with every class counting the same (unbalanced classes)"
+
+
 def leaderboard_rows(frame: object, *, top: int) -> list[tuple[str, ...]]:
     """Return printable rows (rank, trial, state, val_acc, params, epochs, time, architecture)."""
     import pandas as pd

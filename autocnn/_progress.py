@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from autocnn._console import BALANCED_NOTE, score_label
 from autocnn._format import format_number_of
 from autocnn.config import TrialConfig
 from autocnn.core.callbacks import SearchCallback, SearchInfo
@@ -43,12 +44,14 @@ class ConsoleProgress(SearchCallback):
         self.maximize = True
         self.current = ""
         self.epochs = 0
+        self.score = score_label(balanced=False)
 
     def on_search_start(self, info: SearchInfo) -> None:
         """Print the study, storage, data and budget."""
         self.info = info
         self.started = time.monotonic()
         self.maximize = info.space.search.objective[0].direction == "maximize"
+        self.score = score_label(balanced=info.space.search.balanced_validation)
         state = f"continuing, {info.trials_before} trials so far" if info.resumed else "new"
         self.console.print(f"study {info.study_name} ({state}) in {info.storage}")
         self.console.print(
@@ -61,6 +64,8 @@ class ConsoleProgress(SearchCallback):
         budget.append(f"timeout {_duration(info.timeout)}" if info.timeout else "no timeout")
         if info.space_summary:
             self.console.print(info.space_summary)
+        if info.space.search.balanced_validation:
+            self.console.print(BALANCED_NOTE)
         self.console.print(
             f"search {info.backend} · {info.algorithm} · pruner {info.pruner} · {', '.join(budget)} · seed {info.seed}"
         )
@@ -81,7 +86,7 @@ class ConsoleProgress(SearchCallback):
         if self.live is None:
             return
         best = f"  best {self.best:.4f}" if self.best is not None else ""
-        value = f"  val_acc {record.val_accuracy:.4f}" if record.val_accuracy is not None else ""
+        value = f"  {self.score} {record.val_accuracy:.4f}" if record.val_accuracy is not None else ""
         self.live.update(
             Text(f"{self.current}  epoch {record.epoch}/{self.epochs}{value}{best}{self._eta()}")
         )
@@ -98,7 +103,7 @@ class ConsoleProgress(SearchCallback):
         text = Text(self.current + "  ")
         text.append(record.status, style=_STATUS_STYLE.get(record.status, ""))
         if record.val_accuracy is not None:
-            text.append(f"  val_acc {record.val_accuracy:.4f}")
+            text.append(f"  {self.score} {record.val_accuracy:.4f}")
         if record.epochs_trained:
             text.append(f"  {record.epochs_trained} ep")
         if record.duration is not None:
@@ -117,21 +122,28 @@ class ConsoleProgress(SearchCallback):
         """Say which top trials the final rung trains again."""
         listed = ", ".join(f"#{number}" for number in numbers)
         self.console.print(
-            f"final rung: training trials {listed} again for {epochs} epochs on all training images ..."
+            f"final rung: training trials {listed} again for {format_number_of(epochs, 'epoch')} "
+            "on all training images ..."
         )
 
     def on_final_rung_result(self, result: RungResult) -> None:
         """Print one trial's rung result beside what the trial itself reached."""
         before = "" if result.trial_val_accuracy is None else f" (trial {result.trial_val_accuracy:.4f})"
-        cut = "" if result.completed else f", cut at the deadline after {result.epochs} epochs"
+        cut = (
+            ""
+            if result.completed
+            else f", cut at the deadline after {format_number_of(result.epochs, 'epoch')}"
+        )
         self.console.print(
-            f"final rung #{result.trial_number}: val_acc {result.val_accuracy:.4f}{before}, "
+            f"final rung #{result.trial_number}: {self.score} {result.val_accuracy:.4f}{before}, "
             f"{result.seconds:.1f}s{cut}"
         )
 
     def on_retrain_start(self, number: int, config: TrialConfig, *, epochs: int) -> None:
         """Say that the winner is being retrained."""
-        self.console.print(f"retraining trial #{number} on train + validation for {epochs} epochs ...")
+        self.console.print(
+            f"retraining trial #{number} on train + validation for {format_number_of(epochs, 'epoch')} ..."
+        )
 
     def on_retrain_note(self, message: str) -> None:
         """Say what happened to the retrain (it collapsed and is retried)."""
@@ -144,7 +156,7 @@ class ConsoleProgress(SearchCallback):
         kept = "" if final.kept is FinalSource.RETRAINED else f", {final.kept.description}"
         self.console.print(
             f"final model (trial #{final.trial_number}{kept}): test accuracy {final.test_accuracy:.4f}, "
-            f"{final.epochs} epochs in {final.train_seconds:.1f}s"
+            f"{format_number_of(final.epochs, 'epoch')} in {final.train_seconds:.1f}s"
         )
 
     def on_search_end(self, study: Study, *, interrupted: bool = False, error: str | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from autocnn._quiet import quiet_library_logs
 from autocnn._stop import clear_stop, request_stop
 from autocnn._version import __version__
 from autocnn.core.write_failures import write_failure
-from autocnn.errors import AutoCNNError, SearchInterrupted
+from autocnn.errors import AutoCNNError, SearchError, SearchInterrupted
 
 if TYPE_CHECKING:
     from autocnn.core.callbacks import SearchCallback
@@ -384,21 +385,43 @@ def search_command(
         if isinstance(stopped.study, Study) and not as_json:
             _print_summary(stopped.study)
         raise
-    report = None
+    report: Path | None = None
+    report_failure: SearchError | None = None
     if not no_report:
-        from autocnn.reporting import write_report
-
-        report = write_report(result, out=result.report_directory, analyze_winner=not no_retrain)
+        try:
+            report = _write_search_report(result, storage=storage, analyze_winner=not no_retrain)
+        except SearchError as failure:
+            report_failure = failure  # the summary still comes first: the search itself is done
     if as_json:
         print(
             json.dumps({**result.summary(), "report": None if report is None else str(report)}, default=str)
         )
-        return
-    _print_summary(result)
-    if report is not None:
-        out.print(f"  report  {report}")
-    if tracker.location:
-        out.print(f"  MLflow  {tracker.location}  (browse: autocnn ui --workdir {workdir})")
+    else:
+        _print_summary(result)
+        if report is not None:
+            out.print(f"  report  {report}")
+        if tracker.location:
+            out.print(f"  MLflow  {tracker.location}  (browse: autocnn ui --workdir {workdir})")
+    if report_failure is not None:
+        raise report_failure
+
+
+def _write_search_report(result: Study, *, storage: str | None, analyze_winner: bool) -> Path:
+    """Write a finished search's report; a failure says the study is kept and how to write the report again."""
+    from autocnn.core.storage import mask_secrets
+    from autocnn.reporting import write_report
+
+    try:
+        return write_report(result, out=result.report_directory, analyze_winner=analyze_winner)
+    except Exception as error:
+        again = ["autocnn", "report", "--study", result.name, "--workdir", str(result.workdir)]
+        if storage is not None:
+            again += ["--storage", mask_secrets(storage)]
+        raise SearchError(
+            f"the search finished and study {result.name!r} keeps its trials and final model, but its "
+            f"report could not be written ({type(error).__name__}: {error}); write it again with: "
+            f"{shlex.join(again)}"
+        ) from error
 
 
 @app.command("worker")
@@ -647,14 +670,15 @@ def _stop_on_signals() -> None:
 
 
 def _print_summary(result: Study) -> None:
-    from autocnn._console import leaderboard_rows
+    from autocnn._console import BALANCED_NOTE, leaderboard_rows, score_label
 
     frame = result.leaderboard()
+    balanced = result.balanced_validation
     columns = [
         Column("rank"),
         Column("trial", justify="right"),
         Column("state"),
-        Column("val_acc"),
+        Column(score_label(balanced=balanced)),
         Column("params", justify="right", optional=True),
         Column("epochs", justify="right", optional=True),
         Column("time", justify="right", optional=True),
@@ -664,6 +688,8 @@ def _print_summary(result: Study) -> None:
         columns, leaderboard_rows(frame, top=5), width=out.width, title=f"top trials of study {result.name!r}"
     )
     out.print(table)
+    if balanced:
+        out.print(BALANCED_NOTE)
     summary = result.summary()
     counts = ", ".join(f"{count} {status}" for status, count in sorted(summary["trials"].items()))
     out.print(f"trials: {counts}")
@@ -671,7 +697,9 @@ def _print_summary(result: Study) -> None:
     if final is not None:
         out.print(f"best model (trial #{final.trial_number}): test accuracy {final.test_accuracy:.4f}")
         held_back = (
-            "" if final.guard_accuracy is None else f" (held-back accuracy {final.guard_accuracy:.4f})"
+            ""
+            if final.guard_accuracy is None
+            else f" (held-back {'balanced ' if balanced else ''}accuracy {final.guard_accuracy:.4f})"
         )
         out.print(f"  kept    {final.kept.description}{held_back}")
         if final.kept_reason:

@@ -5,11 +5,16 @@ process; the first epoch of every method is a warm-up (graph tracing) and is not
 run in alternating order over several rounds so that slow phases of a shared machine hit all of
 them alike; throughput is the median over the measured epochs, and ratios compare methods of this
 run only. A reference row shows the textbook per-image tf.data pipeline (from_tensor_slices, cache,
-shuffle with a 10,000 buffer, batch) that make_pipeline's index-gather design replaces.
+shuffle with a 10,000 buffer, batch) that make_pipeline's index-gather design replaces, and one
+make_pipeline with tf.data's autotuner switched back on (as it was before 2026-12-07): an epoch's
+finished iterator waited for the autotuner thread's sleep, up to an epoch's length of idle cores
+at the next epoch's start, so the rows give the mean over all epochs beside the median.
 
     python benchmarks/input_pipeline.py                       # Fashion-MNIST (system copy), 12,000 images
     python benchmarks/input_pipeline.py --dataset digits      # works everywhere, tiny
     python benchmarks/input_pipeline.py --train-size 54000 --epochs 3 --rounds 2
+    python benchmarks/input_pipeline.py --train-size 54000 --filters 40 --batch-size 128 --epochs 3 \
+        --rounds 2 --no-reference-row --no-augmentation-row   # epochs of the planned retrain's length
 
 Writes reports/benchmarks/input_pipeline.json and .md (or --out DIR).
 """
@@ -39,6 +44,7 @@ from benchmarks._common import machine_facts  # noqa: E402
 from benchmarks._timers import EpochTimer  # noqa: E402
 
 REFERENCE = "tf.data per image: slices-cache-shuffle-batch"
+AUTOTUNED = "make_pipeline, tf.data autotune on (before)"
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,6 +57,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--train-size", type=int, default=12000, help="training images used (default 12000)")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--filters",
+        type=int,
+        default=16,
+        help="the first conv's filters, the second's twice as many (default 16)",
+    )
     parser.add_argument("--epochs", type=int, default=2, help="measured epochs per method and round")
     parser.add_argument("--rounds", type=int, default=2, help="rounds; methods alternate order each round")
     parser.add_argument("--no-augmentation-row", action="store_true", help="skip the pipeline+flip row")
@@ -59,17 +71,20 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="skip the textbook per-image tf.data pipeline (from_tensor_slices, cache, shuffle(10k), batch)",
     )
+    parser.add_argument(
+        "--no-autotune-row", action="store_true", help="skip make_pipeline with tf.data's autotuner on"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "benchmarks")
     return parser.parse_args()
 
 
-def small_cnn(input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
+def small_cnn(input_shape: tuple[int, int, int], num_classes: int, *, filters: int) -> keras.Model:
     model = keras.Sequential(
         [
             keras.Input(input_shape),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            keras.layers.Conv2D(filters, 3, padding="same", activation="relu"),
             keras.layers.MaxPooling2D(2),
-            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            keras.layers.Conv2D(2 * filters, 3, padding="same", activation="relu"),
             keras.layers.GlobalAveragePooling2D(),
             keras.layers.Dense(num_classes),
         ]
@@ -87,7 +102,7 @@ def run_method(
 ) -> list[float]:
     """Train a fresh model for 1 warm-up + ``args.epochs`` epochs; return the measured epoch times."""
     keras.utils.set_random_seed(0)
-    model = small_cnn(shape, classes)
+    model = small_cnn(shape, classes, filters=args.filters)
     timer = EpochTimer()
     epochs = 1 + args.epochs
     if method == "numpy arrays (model.fit(x, y))":
@@ -106,6 +121,10 @@ def run_method(
         data = make_pipeline(
             x, y, batch_size=args.batch_size, training=True, augmentation=augmentation, seed=0
         )
+        if method == AUTOTUNED:
+            autotuned = tf.data.Options()
+            autotuned.autotune.enabled = True
+            data = data.with_options(autotuned)
         model.fit(data, epochs=epochs, shuffle=False, callbacks=[timer], verbose=0)
     return list(timer.seconds[1:])
 
@@ -122,6 +141,8 @@ def main() -> None:
         methods.append(REFERENCE)
     if not args.no_augmentation_row:
         methods.append("make_pipeline + RandomFlip")
+    if not args.no_autotune_row:
+        methods.append(AUTOTUNED)
     times: dict[str, list[float]] = {method: [] for method in methods}
     for round_index in range(args.rounds):
         order = methods if round_index % 2 == 0 else methods[::-1]
@@ -143,6 +164,7 @@ def main() -> None:
             {
                 "method": method,
                 "images_per_s_median": round(median, 1),
+                "images_per_s_mean": round(len(rates) * count / sum(times[method]), 1),
                 "images_per_s_min": round(min(rates), 1),
                 "images_per_s_max": round(max(rates), 1),
                 "epoch_seconds": [round(s, 3) for s in times[method]],
@@ -160,7 +182,7 @@ def main() -> None:
         "measured_epochs_per_method": args.epochs * args.rounds,
         "warmup_epochs_per_fit": 1,
         "rounds": args.rounds,
-        "model": "Conv16-MaxPool-Conv32-GlobalAvgPool-Dense (same seed for every method)",
+        "model": f"Conv{args.filters}-MaxPool-Conv{2 * args.filters}-GlobalAvgPool-Dense (same seed for every method)",
         "command": "python benchmarks/input_pipeline.py " + " ".join(sys.argv[1:]),
         "machine": {
             **machine_facts(load_before),
@@ -172,13 +194,14 @@ def main() -> None:
         "results": rows,
     }
     print()
-    header = f"{'method':46s} {'images/s (median)':>18s} {'min..max':>18s} {'vs numpy':>9s}"
+    header = f"{'method':46s} {'images/s (median)':>18s} {'mean':>7s} {'min..max':>14s} {'vs numpy':>9s}"
     print(header)
     print("-" * len(header))
     for row in rows:
         spread = f"{row['images_per_s_min']:.0f}..{row['images_per_s_max']:.0f}"
         print(
-            f"{row['method']:46s} {row['images_per_s_median']:18.0f} {spread:>18s} {row['ratio_vs_numpy']:9.2f}"
+            f"{row['method']:46s} {row['images_per_s_median']:18.0f} {row['images_per_s_mean']:7.0f} "
+            f"{spread:>14s} {row['ratio_vs_numpy']:9.2f}"
         )
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -191,12 +214,12 @@ def main() -> None:
         f"{os.cpu_count()} CPUs (1-min load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after), "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}.",
         "",
-        "| method | images/s (median) | min..max | vs numpy |",
-        "|---|---:|---:|---:|",
+        "| method | images/s (median) | images/s (mean of all epochs) | min..max | vs numpy (medians) |",
+        "|---|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
-            f"| {row['method']} | {row['images_per_s_median']:.0f} | "
+            f"| {row['method']} | {row['images_per_s_median']:.0f} | {row['images_per_s_mean']:.0f} | "
             f"{row['images_per_s_min']:.0f}..{row['images_per_s_max']:.0f} | {row['ratio_vs_numpy']:.2f} |"
         )
     lines += ["", f"Command: `{result['command'].strip()}`. {result['note']}", ""]

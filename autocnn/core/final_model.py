@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from autocnn._format import format_number_of
 from autocnn.config import TrialConfig
 from autocnn.core.records import EpochRecord, TrialRecord
 
@@ -38,6 +39,7 @@ __all__ = [
     "acceptance_margin",
     "guard_split",
     "retrain_guarded",
+    "scored_image_count",
 ]
 
 #: The guard holds at most this many images ...
@@ -158,6 +160,19 @@ def acceptance_margin(reference: float, *, images: int) -> float:
     return max(MIN_MARGIN, 2 * math.sqrt(2 * p * (1 - p) / n) + 1 / n)
 
 
+def scored_image_count(counts: np.ndarray, *, balanced: bool) -> int:
+    """Return on how many images plain accuracy is as noisy as the score on images of ``counts`` per class.
+
+    Balanced accuracy averages the classes' accuracies, so its variance near p is
+    p(1 - p) * sum(1 / n_k) / K**2: plain accuracy's on K**2 / sum(1 / n_k) images (K times the
+    classes' harmonic mean), fewer than all when the classes are unbalanced.
+    """
+    present = counts[counts > 0].astype(float)
+    if not balanced or len(present) == 0:
+        return int(present.sum())
+    return max(1, math.floor(len(present) ** 2 / float(np.sum(1 / present))))
+
+
 def retrain_guarded(
     trial: TrialRecord,
     dataset: Dataset,
@@ -196,7 +211,8 @@ def retrain_guarded(
     reference = trial_score if trial_score is not None else trial_val_accuracy
     if reference is None:
         reference = chance
-    margin = acceptance_margin(reference, images=images)
+    scored_images = scored_image_count(counts, balanced=balanced_validation)
+    margin = acceptance_margin(reference, images=scored_images)
 
     def attempt(
         attempt_config: TrialConfig,
@@ -206,7 +222,7 @@ def retrain_guarded(
         source: FinalSource,
         label: str,
     ) -> _Attempt:
-        watch = _GuardWatch(chance=chance, reference=reference, images=images, epochs=attempt_epochs)
+        watch = _GuardWatch(chance=chance, reference=reference, images=scored_images, epochs=attempt_epochs)
         result = fit_config(
             attempt_config,
             data,
@@ -217,6 +233,7 @@ def retrain_guarded(
             balanced_validation=balanced_validation,
         )
         nan = f"stopped when its {result.message.split(' (')[0]}" if result.stop_reason is FitStop.NAN else ""
+        untrained = "" if result.curve else "trained no whole epoch before the deadline"
         return _Attempt(
             model=result.model,
             config=attempt_config,
@@ -225,7 +242,7 @@ def retrain_guarded(
             curve=result.curve,
             train_seconds=result.train_seconds,
             score=validation_accuracy(result.model, data, balanced=balanced_validation),
-            stopped=watch.message or nan,
+            stopped=watch.message or nan or untrained,
             best_epoch=watch.best_epoch if watch.fell else None,
         )
 
@@ -242,7 +259,9 @@ def retrain_guarded(
         )
         attempts.append(attempt(retry.config, retry.epochs, seed + 1, source=retry.source, label=retry.label))
     # The retry is preferred: the retrain before it stopped clearly below the trial or mid-schedule on a fall.
-    holding = [item for item in reversed(attempts) if item.score >= reference - margin]
+    # An attempt that trained no epoch holds the network's initial weights: never a retrain to keep.
+    trained = [item for item in attempts if item.curve]
+    holding = [item for item in reversed(trained) if item.score >= reference - margin]
     if holding:
         kept = holding[0]
         reason = (
@@ -254,16 +273,17 @@ def retrain_guarded(
             )
         )
         return _kept(kept, reason, images=images, trial_score=trial_score, reference=reference, margin=margin)
-    best = max(attempts, key=lambda item: item.score)
+    best = max(trained or attempts, key=lambda item: item.score)
     failed = ", ".join(f"{item.label} {_what_happened(item)}" for item in attempts) + (
         f" on {images} held-back validation images"
     )
-    if trial_model is not None and trial_score is not None and trial_score > best.score:
+    if trial_model is not None and trial_score is not None and (not trained or trial_score > best.score):
+        below = "" if not trained else f", clearly below the trial's own model ({trial_score:.4f})"
         return FinalModel(
             model=trial_model,
             source=FinalSource.TRIAL_MODEL,
             config=trial.config,
-            reason=f"{failed}, clearly below the trial's own model ({trial_score:.4f}); kept the trial's own model",
+            reason=f"{failed}{below}; kept the trial's own model",
             epochs=trial.epochs_trained,
             train_seconds=float(trial.metrics.get("train_time", 0.0)),
             guard=GuardScores(
@@ -275,10 +295,8 @@ def retrain_guarded(
                 margin=margin,
             ),
         )
-    reason = (
-        f"{failed}, clearly below the trial's validation accuracy ({reference:.4f}), and the trial's own model "
-        "is not on this machine to fall back on"
-    )
+    below = f", clearly below the trial's validation accuracy ({reference:.4f})," if trained else ""
+    reason = f"{failed}{below} and the trial's own model is not on this machine to fall back on"
     return _kept(best, reason, images=images, trial_score=trial_score, reference=reference, margin=margin)
 
 
@@ -374,13 +392,18 @@ def _retry(
         shorter = _retry_epochs(first, epochs=SHORTER_RETRY * first.best_epoch, deadline=deadline)
         if shorter < first.best_epoch:
             return None
-        return _Retry(config, shorter, FinalSource.RETRAINED_SHORTER, f"the retry for {shorter} epochs")
+        return _Retry(
+            config,
+            shorter,
+            FinalSource.RETRAINED_SHORTER,
+            f"the retry for {format_number_of(shorter, 'epoch')}",
+        )
     retry_epochs = _retry_epochs(first, epochs=epochs, deadline=deadline)
     if not below or retry_epochs == 0:
         return None
     lower = _lower_learning_rate(config)
     rate = lower.training.learning_rate
-    label = f"the retry at learning rate {rate:.2g} for {retry_epochs} epochs"
+    label = f"the retry at learning rate {rate:.2g} for {format_number_of(retry_epochs, 'epoch')}"
     return _Retry(lower, retry_epochs, FinalSource.RETRAINED_LOWER_LR, label)
 
 

@@ -79,6 +79,21 @@ class _Trained:
 
 
 @dataclass(frozen=True)
+class _KeptAfterTrials:
+    """The seconds a search keeps after its trials: the retrain's (as planned), the final rung's, the check's."""
+
+    reserve: _RetrainPlan | None = None
+    retrain: float = 0.0  # the retrain's estimate, cut to its share of the budget
+    rung: float = 0.0
+    check: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        """Return all the seconds kept."""
+        return self.retrain + self.rung + self.check
+
+
+@dataclass(frozen=True)
 class _RetrainPlan:
     """The final retrain the search keeps time for: its planned epochs and their estimated length."""
 
@@ -169,10 +184,14 @@ class TrialLoop:
                     continue
             if self.backend.exhausted(self.optuna_study):
                 return self._end("the search space has no untried configuration left")
+            trial_deadline = deadline
             if deadline is not None:
-                out_of_time = self._out_of_time(deadline)
+                after = self._kept_after_trials(deadline)
+                out_of_time = self._out_of_time(deadline, after)
                 if out_of_time is not None:
                     return self._end(out_of_time)
+                # a trial longer than the others stops where the time kept after the trials begins
+                trial_deadline = deadline - after.seconds
             if self.limits.recycle_after is not None and self.state.trials_run >= self.limits.recycle_after:
                 return LoopEnd.RECYCLE
             if (
@@ -181,31 +200,41 @@ class TrialLoop:
                 and rss_mb() > self.limits.max_rss_mb
             ):
                 return LoopEnd.RECYCLE
-            self._run_one(deadline)
+            self._run_one(trial_deadline)
 
     def _end(self, reason: str) -> LoopEnd:
         for callback in self.callbacks:
             callback.on_trials_end(reason)
         return LoopEnd.DONE
 
-    def _out_of_time(self, deadline: float) -> str | None:
-        """Return why no other trial fits before ``deadline`` and the time kept after the trials, or None.
+    def _kept_after_trials(self, deadline: float) -> _KeptAfterTrials:
+        """Return the seconds before ``deadline`` kept for the final rung, the check and the retrain.
 
         The time kept for the retrain is its estimate, at most ``search.retrain_share`` of this
         run's budget, and for the final rung at most ``search.final_rung.share``: trials always get
         the rest, and a longer retrain is cut to its share.
         """
+        if not self.limits.retrain:
+            return _KeptAfterTrials()
+        budget_s = self.limits.timeout_s if self.limits.timeout_s is not None else deadline - time.monotonic()
+        reserve = self._retrain_estimate()
+        share = self.space.search.retrain_share
+        return _KeptAfterTrials(
+            reserve=reserve,
+            retrain=0.0 if reserve is None else min(reserve.seconds, share * budget_s),
+            rung=self._rung_reserve(budget_s),
+            check=self._check_reserve(budget_s),
+        )
+
+    def _out_of_time(self, deadline: float, after: _KeptAfterTrials) -> str | None:
+        """Return why no other trial fits before ``deadline`` and the time ``after`` the trials, or None."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return "the time budget is spent"
         estimate = statistics.median(self.state.trial_seconds) if self.state.trial_seconds else 0.0
-        reserve = self._retrain_estimate() if self.limits.retrain else None
+        reserve, kept, rung, check = after.reserve, after.retrain, after.rung, after.check
         share = self.space.search.retrain_share
-        budget_s = self.limits.timeout_s if self.limits.timeout_s is not None else remaining
-        kept = 0.0 if reserve is None else min(reserve.seconds, share * budget_s)
-        rung = self._rung_reserve(budget_s) if self.limits.retrain else 0.0
-        check = self._check_reserve(budget_s) if self.limits.retrain else 0.0
-        if remaining > estimate + kept + rung + check:
+        if remaining > estimate + after.seconds:
             return None
         trial = f"another trial (about {format_seconds(estimate)} each)"
         if rung > 0:
@@ -406,6 +435,8 @@ class TrialLoop:
             except KeyboardInterrupt:
                 raise
             except Exception as error:
+                # Ctrl-C lands between any two bytecodes: a cleanup it interrupted may raise in its place
+                raise_if_stop_requested()
                 reason = _error_reason(error)
                 smaller = _half_batch(self.space, attempt_config) if _is_out_of_memory(error) else None
                 if attempt == 1 and smaller is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autocnn._files import replacing
+from autocnn._format import format_number_of
 from autocnn.core.augmentation_check import check_of, checked_config
 from autocnn.core.callbacks import SearchCallback, say_retrain_note
 from autocnn.core.fidelity import (
@@ -126,5 +127,8 @@ def _with_rung_training(kept: FinalModel, *, rung: Sequence[RungResult], trial_n
         kept,
         epochs=run.epochs,
         train_seconds=run.seconds,
-        reason=f"{kept.reason} (the final rung's run: {run.epochs} epochs on {run.train_images:,} training images)",
+        reason=(
+            f"{kept.reason} (the final rung's run: {format_number_of(run.epochs, 'epoch')} "
+            f"on {run.train_images:,} training images)"
+        ),
     )

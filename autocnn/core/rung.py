@@ -167,7 +167,8 @@ def _fit_time(
             if dropped:
                 listed = ", ".join(f"#{number}" for number in dropped)
                 say(
-                    f"final rung: trial {listed} left out, so that the others get {fit} epochs before the retrain"
+                    f"final rung: trial {listed} left out, so that the others get "
+                    f"{format_number_of(fit, 'epoch')} before the retrain"
                 )
             if fit < epochs:
                 say(

@@ -119,6 +119,12 @@ class Study:
         return read_runs(self._study)
 
     @property
+    def balanced_validation(self) -> bool:
+        """Whether validation scores are balanced accuracies (``search.balanced_validation``)."""
+        info = self.info
+        return info.recorded and info.space(study=self.name).search.balanced_validation
+
+    @property
     def objectives(self) -> tuple[Objective, ...]:
         """The objectives, e.g. ``(Objective(metric="val_accuracy", direction="maximize"),)``."""
         return self.info.objectives

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numbers
+import os
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from autocnn._checks import check_positive_int
 from autocnn.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 __all__ = ["make_pipeline"]
+
+PREFETCH_BATCHES = 2  # the next batch ready while the model trains on this one, and one spare
 
 
 def make_pipeline(
@@ -31,9 +35,10 @@ def make_pipeline(
     The arrays are held once in memory (the cache); batches are gathered by index. Training
     pipelines draw a new seeded permutation of all images every epoch (the same ``seed`` gives
     the same sequence of epochs) and apply ``augmentation`` to each batch; evaluation pipelines
-    keep the order and never augment. Both prefetch (AUTOTUNE) so the next batch is ready while
-    the model trains on the current one. With ``class_weights`` (one per class) each batch is
-    ``(images, labels, weights)``: the weighted loss and weighted metrics count each image by its class.
+    keep the order and never augment. Both prefetch ``PREFETCH_BATCHES`` so the next batch is
+    ready while the model trains on the current one, and map with one call per core. With
+    ``class_weights`` (one per class) each batch is ``(images, labels, weights)``: the weighted
+    loss and weighted metrics count each image by its class.
 
     Raises:
         DataError: ``x`` and ``y`` do not match or are empty.
@@ -42,14 +47,14 @@ def make_pipeline(
     """
     import tensorflow as tf
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ConfigError(f"The 'batch_size' parameter must be a positive int; got {batch_size!r} instead.")
+    check_positive_int(batch_size, parameter="batch_size")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise ConfigError(f"The 'seed' parameter must be an int; got {seed!r} instead.")
     if len(x) != len(y):
         raise DataError(f"make_pipeline: {len(x)} images but {len(y)} labels; the counts must match")
     if len(x) == 0:
         raise DataError("make_pipeline: no images; the split is empty")
+    parallel_calls = _cores()
     images = tf.convert_to_tensor(np.asarray(x))
     labels = tf.convert_to_tensor(np.asarray(y))
     data = tf.data.Dataset.range(len(x))
@@ -58,12 +63,12 @@ def make_pipeline(
         data = data.shuffle(len(x), seed=int(seed), reshuffle_each_iteration=True)
     data = data.batch(int(batch_size)).map(
         lambda index: (tf.gather(images, index), tf.gather(labels, index)),
-        num_parallel_calls=tf.data.AUTOTUNE,
+        num_parallel_calls=parallel_calls,
     )
     if training and augmentation is not None:
         data = data.map(
             lambda batch, target: (augmentation(batch, training=True), target),
-            num_parallel_calls=tf.data.AUTOTUNE,
+            num_parallel_calls=parallel_calls,
         )
     if class_weights is not None:
         if len(class_weights) <= int(np.max(y)):
@@ -74,6 +79,19 @@ def make_pipeline(
         weights = tf.convert_to_tensor(np.asarray(class_weights, dtype=np.float32))
         data = data.map(
             lambda batch, target: (batch, target, tf.gather(weights, target)),
-            num_parallel_calls=tf.data.AUTOTUNE,
+            num_parallel_calls=parallel_calls,
         )
-    return data.prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    # tf.data's autotuner thread sleeps between its rounds, and an epoch's finished iterator
+    # waited for that sleep to end: up to an epoch's length of idle cores at the next epoch's
+    # start (benchmarks/input_pipeline.py). Fixed parallelism and prefetch need no autotuner.
+    options.autotune.enabled = False
+    return data.prefetch(PREFETCH_BATCHES).with_options(options)
+
+
+def _cores() -> int:
+    """Return the CPU cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return max(1, os.cpu_count() or 1)

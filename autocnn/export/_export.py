@@ -190,7 +190,9 @@ def export_model(
     remove_leftovers(target)
     temporary = temporary_beside(target)
     _remove(temporary)
-    reference = np.asarray(model.predict(images, batch_size=256, verbose=0), dtype=np.float32)
+    from autocnn.training import predict_outputs
+
+    reference = np.asarray(predict_outputs(model, images), dtype=np.float32)
     notes: list[str] = []
     converted = model
     if computes_in_half_precision(model):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import numbers
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from autocnn._checks import check_positive_int
 from autocnn.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
@@ -172,8 +172,7 @@ def predict_images(
         '7'
 
     """
-    if isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1:
-        raise ConfigError(f"The 'top' parameter must be a positive int; got {top!r} instead.")
+    check_positive_int(top, parameter="top")
     input_shape = tuple(model.input_shape[1:])
     if len(input_shape) != 3 or any(size is None for size in input_shape):
         raise ConfigError(
@@ -193,7 +192,9 @@ def predict_images(
     batch = np.stack(
         [read_image(path, height=height, width=width, channels=channels, resize=resize) for path in paths]
     )
-    probabilities = np.asarray(model.predict(batch, batch_size=256, verbose=0), dtype=np.float64)
+    from autocnn.training import predict_outputs
+
+    probabilities = np.asarray(predict_outputs(model, batch), dtype=np.float64)
     count = min(int(top), num_classes)
     predictions = []
     for path, row in zip(paths, probabilities, strict=True):

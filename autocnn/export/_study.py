@@ -217,8 +217,7 @@ def _retrain(
         epochs=epochs,
         deadline=None,
         seed=seed,
-        balanced_validation=study.info.recorded
-        and study.info.space(study=study.name).search.balanced_validation,
+        balanced_validation=study.balanced_validation,
         say=say,
     )
     if not kept.acceptable:

@@ -57,6 +57,8 @@ def tflite_interpreter() -> tuple[Any, str]:
 def _run_keras(path: Path, images: np.ndarray) -> tuple[Any, str]:
     import keras
 
+    from autocnn.training import predict_outputs
+
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except ValueError as error:
@@ -66,7 +68,7 @@ def _run_keras(path: Path, images: np.ndarray) -> tuple[Any, str]:
             f"the saved file {path} can be loaded only with Keras' safe mode off (it holds Python code, "
             "e.g. a Lambda layer); autocnn exports only models that load in safe mode"
         ) from None
-    outputs = model.predict(images, batch_size=256, verbose=0)
+    outputs = predict_outputs(model, images)
     return outputs, f"keras {_version('keras')} (keras.models.load_model, safe mode)"
 
 

@@ -137,7 +137,7 @@ def _table(
         f"best {metric_label(metric)}",
         "reached by trial",
         "time to reach it",
-        "wall time",
+        "wall time of the trials",
         "sum of trial durations",
         "test accuracy of the final model",
         "best architecture",

@@ -41,7 +41,7 @@ def provenance_blocks(facts: StudyFacts, *, storage_url: str) -> list[Block]:
             False,
         ),
         ("backend / algorithm / pruner", info.backend.description, False),
-        ("wall time of the search", format_seconds(facts.wall_seconds), False),
+        ("wall time of the trials", format_seconds(facts.wall_seconds), False),
         ("sum of the trials' durations", format_seconds(facts.trial_seconds), False),
         (
             "final retrain",

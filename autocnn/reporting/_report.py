@@ -11,6 +11,7 @@ from autocnn._files import write_text_atomically
 from autocnn._format import format_metric, format_number_of, format_seconds, metric_label
 from autocnn._version import __version__
 from autocnn.core.augmentation_check import describe_augmentation
+from autocnn.core.final_model import FinalSource
 from autocnn.core.records import TrialStatus
 from autocnn.reporting._document import (
     Block,
@@ -213,7 +214,7 @@ def _summary(facts: StudyFacts, why: list[str]) -> list[Block]:
         intro += f" on the dataset {code(facts.dataset_name)}"
     intro += f": {status_sentence(facts)}"
     if facts.wall_seconds is not None:
-        intro += f", in {format_seconds(facts.wall_seconds)} of wall time"
+        intro += f"; the trials ran in {format_seconds(facts.wall_seconds)} of wall time"
     blocks.append(Paragraph(intro + "."))
     running = sum(
         1 for record in facts.records if record.status in (TrialStatus.RUNNING, TrialStatus.WAITING)
@@ -349,7 +350,12 @@ def _fidelity_sentence(facts: StudyFacts) -> str | None:
         "same networks reach trained on all the data."
     )
     final = facts.final
-    if final is not None:
+    if final is not None and final.kept is FinalSource.TRIAL_MODEL:
+        text += (
+            f" The final model is trial {final.trial_number}'s own model from the search "
+            f"({format_number_of(final.epochs, 'epoch')}), not retrained on the training and validation data."
+        )
+    elif final is not None:
         text += (
             f" The final model of trial {final.trial_number} was retrained for "
             f"{format_number_of(final.epochs, 'epoch')} on the training and validation data."

@@ -83,7 +83,9 @@ class TestAnalysis:
 
 def analyze_test(model: Any, dataset: Dataset) -> TestAnalysis:
     """Predict the test split with ``model``."""
-    probabilities = np.asarray(model.predict(dataset.x_test, batch_size=256, verbose=0), dtype="float64")
+    from autocnn.training import predict_outputs
+
+    probabilities = np.asarray(predict_outputs(model, dataset.x_test), dtype="float64")
     return TestAnalysis(
         labels=np.asarray(dataset.y_test, dtype="int64"),
         predictions=probabilities.argmax(axis=1).astype("int64"),
@@ -180,7 +182,7 @@ def why_bullets(facts: StudyFacts, importances: Importances, values: dict[str, l
             )
         else:
             bullets.append(
-                f"The final model, {final.kept.description} for {final.epochs} epochs "
+                f"The final model, {final.kept.description} for {format_number_of(final.epochs, 'epoch')} "
                 f"({format_seconds(final.train_seconds)}), scored test accuracy {final.test_accuracy:.4f}{searched}."
             )
             if final.guard_images:

@@ -402,11 +402,13 @@ class MLflowTracker(Tracker):
         from mlflow.entities import LoggedModelOutput
         from mlflow.models import Model, infer_signature
 
+        from autocnn.training import predict_outputs
+
         if self.parent_run_id is None or self.experiment_id is None:
             return
         client = self._client
         inputs = np.asarray(example)
-        signature = infer_signature(inputs, np.asarray(model.predict(inputs, verbose=0)))
+        signature = infer_signature(inputs, predict_outputs(model, inputs))
         logged = client.create_logged_model(
             self.experiment_id,
             name=MODEL_NAME,

@@ -1,4 +1,4 @@
-"""One trial's training: compile, fit with callbacks (pruning, NaN guard, deadline), evaluate."""
+"""One trial's training: compile, fit with callbacks (pruning, NaN guard, deadline), evaluate, predict."""
 
 from autocnn.training._compile import (
     SparseSmoothedCrossentropy,
@@ -9,6 +9,7 @@ from autocnn.training._compile import (
 )
 from autocnn.training._fit import FitResult, evaluate_model, fit_config
 from autocnn.training._monitor import FitStop, TrialMonitor
+from autocnn.training._predict import predict_outputs
 
 __all__ = [
     "FitResult",
@@ -21,4 +22,5 @@ __all__ = [
     "fit_config",
     "make_loss",
     "make_optimizer",
+    "predict_outputs",
 ]

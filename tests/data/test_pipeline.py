@@ -193,3 +193,13 @@ def test_a_model_trains_on_the_pipeline() -> None:
         verbose=0,
     )
     assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
+
+
+def test_pipelines_run_without_the_tf_data_autotuner() -> None:
+    # The autotuner's thread made each epoch's new iterator wait out its sleep (benchmarks/input_pipeline.py).
+    x, y = indexed(10)
+    augmentation = build_augmentation(flip="horizontal", seed=0)
+    for training in (True, False):
+        pipeline = make_pipeline(x, y, batch_size=4, training=training, augmentation=augmentation)
+        assert pipeline.options().autotune.enabled is False
+        assert sorted(epoch_order(pipeline)) == list(range(10))

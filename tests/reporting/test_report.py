@@ -193,8 +193,11 @@ def test_a_two_objective_study_shows_its_pareto_front(finished, tmp_path):
     assert ranked_trials_in_markdown(markdown) == [0, 3, 1, 2]
 
 
-def _report_of_a_copy(finished, tmp_path, *, name: str, change) -> tuple[str, str]:
-    """Return the markdown reports of ``finished`` and of a copy whose recorded study info ``change`` edits."""
+def _report_of_a_copy(finished, tmp_path, *, name: str, change, change_final=None) -> tuple[str, str]:
+    """Return the markdown reports of ``finished`` and of a copy whose recorded study info ``change`` edits.
+
+    ``change_final``, if given, edits the copy's recorded final model.
+    """
     import copy
 
     from autocnn.core.metadata import INFO_ATTR as STUDY_ATTR
@@ -205,7 +208,10 @@ def _report_of_a_copy(finished, tmp_path, *, name: str, change) -> tuple[str, st
     info = copy.deepcopy(finished.optuna_study.user_attrs[STUDY_ATTR])
     change(info)
     study = memory_study(finished, trials, tmp_path=tmp_path, name=name, info=info)
-    study.optuna_study.set_user_attr(FINAL_ATTR, finished.optuna_study.user_attrs[FINAL_ATTR])
+    final = copy.deepcopy(finished.optuna_study.user_attrs[FINAL_ATTR])
+    if change_final is not None:
+        change_final(final)
+    study.optuna_study.set_user_attr(FINAL_ATTR, final)
     write_report(study, out=tmp_path / name, analyze_winner=False)
     return (tmp_path / "original" / "report.md").read_text(), (tmp_path / name / "report.md").read_text()
 
@@ -217,6 +223,23 @@ def test_a_low_fidelity_search_says_its_trials_trained_on_a_fraction(finished, t
     assert "cheap fidelity" not in original
     assert "Trials trained on 20% of the training split (a cheap fidelity)" in low
     assert f"retrained for {finished.final.epochs} epoch" in low
+
+
+def test_a_low_fidelity_search_that_kept_the_trials_own_model_does_not_call_it_retrained(finished, tmp_path):
+    _, kept_trial = _report_of_a_copy(
+        finished,
+        tmp_path,
+        name="kept_trial",
+        change=lambda info: info.update(trial_train_fraction=0.2),
+        change_final=lambda final: final.update(kept="trial_model"),
+    )
+    number = finished.final.trial_number
+    assert "Trials trained on 20% of the training split (a cheap fidelity)" in kept_trial
+    assert f"The final model is trial {number}'s own model from the search" in kept_trial
+    assert "not retrained on the training and validation data" in kept_trial
+    assert "was retrained for" not in kept_trial
+    # the span of the trials is not the search's time: planning and the final model come after it
+    assert re.search(r"; the trials ran in (?:[\d.]+ s|\d+ min \d+ s) of wall time\.", kept_trial)
 
 
 def test_a_search_judged_by_balanced_accuracy_says_so(finished, tmp_path):

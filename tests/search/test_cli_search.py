@@ -69,7 +69,9 @@ def wait_for_trials(
 def wait_for_running_trial(workdir: Path, study: str, *, limit_s: float = 60) -> int:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
-        running = [t for t in load_study(study, workdir=workdir).trials() if t.status == "running"]
+        # a trial lost before its configuration was sampled has nothing to retry: wait for one sampled
+        trials = load_study(study, workdir=workdir).trials()
+        running = [t for t in trials if t.status == "running" and t.config is not None]
         if running:
             time.sleep(1.0)  # into its first epochs
             return running[0].number
@@ -181,7 +183,7 @@ def test_ctrl_c_or_sigterm_exits_130_and_keeps_finished_trials(tmp_path, workdir
     assert "top trials of study 'slow_digits'" in stdout
     records = load_study("slow_digits", workdir=workdir).trials()
     assert any(r.status == "complete" for r in records)
-    assert records[-1].number == running and records[-1].status == "interrupted"
+    assert (records[-1].number, records[-1].status) == (running, "interrupted"), records[-1].reason
     assert not any(r.status == "running" for r in records)
 
 

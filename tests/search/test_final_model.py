@@ -10,7 +10,13 @@ import pytest
 
 import autocnn.training
 from autocnn.core.callbacks import SearchCallback
-from autocnn.core.final_model import FinalSource, _GuardWatch, acceptance_margin, guard_split
+from autocnn.core.final_model import (
+    FinalSource,
+    _GuardWatch,
+    acceptance_margin,
+    guard_split,
+    scored_image_count,
+)
 from autocnn.core.records import EpochRecord
 from autocnn.core.session import search
 from autocnn.core.study import load_study
@@ -286,6 +292,19 @@ def test_the_margin_keeps_noise_and_refuses_a_real_drop(reference, images, kept,
     assert refused < reference - margin
 
 
+def test_balanced_accuracy_on_unbalanced_guard_images_counts_as_fewer_images():
+    # 90 and 10 images: per-class variances p(1-p)/90 and p(1-p)/10, averaged over 2 classes, are
+    # plain accuracy's p(1-p)/n for n = 4 / (1/90 + 1/10) = 36 images.
+    unbalanced = np.array([90, 10])
+    assert scored_image_count(unbalanced, balanced=False) == 100
+    assert scored_image_count(unbalanced, balanced=True) == 36
+    assert scored_image_count(np.array([50, 0, 50]), balanced=True) == 100  # equal classes: all images
+    # The margin a balanced guard allows is that of its fewer images: a drop that 100 images would
+    # show as real is noise on 10 images of the rarer class.
+    wide = acceptance_margin(0.9, images=scored_image_count(unbalanced, balanced=True))
+    assert wide > acceptance_margin(0.9, images=100) + 0.05
+
+
 def test_export_of_a_trial_whose_retrain_diverges_exports_nothing(
     tiny_space, workdir, tmp_path, diverging_retrain
 ):
@@ -296,3 +315,32 @@ def test_export_of_a_trial_whose_retrain_diverges_exports_nothing(
     with pytest.raises(ExportError, match=f"retraining trial {other.number} did not hold up"):
         study.export(format="keras", out=out, trial=other.number)
     assert not out.exists()
+
+
+def test_a_retrain_that_trained_no_epoch_is_never_kept(tmp_path):
+    """A retrain cut by the deadline before its first epoch holds initial weights, within a chance trial's margin."""
+    import time
+
+    from autocnn.config import TrialConfig
+    from autocnn.core.final_model import retrain_guarded
+    from autocnn.core.records import TrialRecord, TrialStatus
+    from autocnn.model import build_model
+
+    data = load_dataset("digits", validation_fraction=0.1, seed=0)
+    config = TrialConfig()
+    untrained_trial_model = build_model(config, input_shape=data.input_shape, num_classes=data.num_classes)
+    path = tmp_path / "trial.keras"
+    untrained_trial_model.save(path)
+    trial = TrialRecord(
+        number=4, status=TrialStatus.COMPLETE, config=config, metrics={"val_accuracy": 0.1}, curve=()
+    )
+    final = retrain_guarded(
+        trial, data, trial_model_path=path, epochs=3, deadline=time.monotonic() - 1, seed=0
+    )
+    assert final.source is FinalSource.TRIAL_MODEL
+    assert final.epochs == 0 and "trained no whole epoch before the deadline" in final.reason
+    assert final.reason.endswith("kept the trial's own model")
+    guard = guard_split(data, seed=0)
+    kept = np.argmax(np.asarray(final.model(guard.x_val, training=False)), axis=-1)
+    expected = np.argmax(np.asarray(untrained_trial_model(guard.x_val, training=False)), axis=-1)
+    assert np.array_equal(kept, expected)

@@ -10,7 +10,7 @@ import pytest
 import autocnn.training
 from autocnn.core.session import search
 from autocnn.core.study import load_study
-from autocnn.errors import ConfigError, SearchError, StudyMismatchError
+from autocnn.errors import ConfigError, SearchError, SearchInterrupted, StudyMismatchError
 from tests.spaces import PRUNING_SPACE
 
 
@@ -365,3 +365,32 @@ def test_a_two_objective_nsga2_search_reports_its_pareto_front_and_retrains_a_me
     cells = [[cell.strip().strip("*") for cell in row.strip("|").split(" | ")] for row in ranking[2:]]
     marked = {int(row[header.index("trial")]) for row in cells if row[header.index("Pareto front")] == "yes"}
     assert marked == front
+
+
+def test_an_error_raised_in_place_of_a_stop_marks_the_trial_interrupted_not_failed(
+    tiny_space, workdir, monkeypatch
+):
+    from autocnn._stop import clear_stop, request_stop
+
+    real_fit = autocnn.training.fit_config
+    calls: list[int] = []
+
+    def fit_stopped_in_a_cleanup(config, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            # Ctrl-C raised inside a context manager's exit; the exit's own error replaced it
+            request_stop()
+            raise RuntimeError("Tried to exit a name scope that was not entered")
+        return real_fit(config, *args, **kwargs)
+
+    monkeypatch.setattr(autocnn.training, "fit_config", fit_stopped_in_a_cleanup)
+    try:
+        with pytest.raises(SearchInterrupted) as stopped:
+            search(tiny_space, dataset="digits", workdir=workdir, max_trials=3, retrain=False)
+    finally:
+        clear_stop()
+    records = stopped.value.study.trials()
+    assert [(r.status, r.reason) for r in records] == [
+        ("complete", ""),
+        ("interrupted", "stopped by Ctrl-C or SIGTERM"),
+    ]

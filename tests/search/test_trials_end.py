@@ -96,3 +96,32 @@ def test_trials_keep_their_share_of_the_budget_however_long_the_planned_retrain(
     assert kept == pytest.approx(5, abs=0.5) and needed > kept and left <= 20
     # Without the share, the first trial's winner would have stopped the search (see the test above).
     assert len([trial for trial in study.trials() if trial.status == "complete"]) >= 2
+
+
+def test_a_trial_longer_than_the_others_stops_where_the_retrains_share_begins(tmp_path, workdir, monkeypatch):
+    """A trial that outlasts the estimate never eats the retrain's share: it is cut where the share begins."""
+    import autocnn.training
+
+    real_fit = autocnn.training.fit_config
+    trial_deadlines: list[float] = []
+    retrain_deadlines: list[float] = []
+
+    def fit_with_a_never_ending_second_trial(config, dataset, **kwargs):
+        if "save_weights_to" not in kwargs:  # the retrain
+            retrain_deadlines.append(kwargs["deadline"])
+            return real_fit(config, dataset, **kwargs)
+        trial_deadlines.append(kwargs["deadline"])
+        if len(trial_deadlines) == 2:
+            kwargs["epochs"] = 1_000_000  # far past the first trial's few seconds: only a deadline ends it
+        return real_fit(config, dataset, **kwargs)
+
+    monkeypatch.setattr(autocnn.training, "fit_config", fit_with_a_never_ending_second_trial)
+    # 1000 retrain epochs need more than a quarter of 20 s: the retrain keeps exactly its share, 5 s
+    ends, study = long_retrain_search(tmp_path, workdir, share=0.25, timeout_s=20)
+    assert len(trial_deadlines) == 2 and len(retrain_deadlines) == 1
+    assert ends.reasons[0].startswith("the final retrain keeps its share of the budget, 5.0 s")
+    assert retrain_deadlines[0] - trial_deadlines[1] == pytest.approx(5, abs=0.25)
+    second = study.trials()[1]
+    assert second.status == "pruned" and second.reason.startswith("stopped at the time budget")
+    # the retrain had its 5 s: a tiny network (0.02 s an epoch here) trains far more epochs in them
+    assert study.final is not None and study.final.epochs >= 20

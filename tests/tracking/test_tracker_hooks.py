@@ -15,6 +15,7 @@ from autocnn.core.records import EpochRecord, TrialRecord
 from autocnn.errors import SearchInterrupted
 from autocnn.space import load_space
 from autocnn.tracking import MLflowTracker, default_tracking_uri
+from tests.search_info import search_info
 from tests.tracking.conftest import PASSWORD
 
 CONFIG = TrialConfig.from_dict({"model": {"blocks": [{"filters": 8}]}, "training": {"epochs": 2}})
@@ -41,25 +42,13 @@ class FakeStudy:
 def make_info(
     space_file: Path, workdir: Path, *, storage: str = "sqlite:///x.db", command: str = ""
 ) -> SearchInfo:
-    return SearchInfo(
+    return search_info(
+        load_space(space_file),
         study_name="hooks",
-        storage=storage,
         workdir=str(workdir),
-        space=load_space(space_file),
+        storage=storage,
         space_file=str(space_file),
-        dataset_name="digits",
-        dataset_fingerprint="abc123",
-        input_shape=(8, 8, 1),
-        num_classes=10,
-        backend="optuna",
-        algorithm="random",
-        pruner="none",
-        max_trials=2,
-        timeout=None,
-        seed=0,
-        resumed=False,
-        trials_before=0,
-        command_line=command or "autocnn search",
+        command=command,
         versions={"mlflow": "3.17.2"},
     )
 
@@ -347,7 +336,7 @@ def test_continuing_the_study_adds_a_parent_run_to_the_same_experiment(workdir, 
 class BrokenModel:
     """A model that cannot even predict: logging it fails."""
 
-    def predict(self, *args: Any, **kwargs: Any) -> Any:
+    def predict_on_batch(self, *args: Any, **kwargs: Any) -> Any:
         raise OSError("disk full")
 
 

@@ -47,13 +47,17 @@ def study_url(write_space, workdir, postgres_server, monkeypatch) -> str:
 
 
 def _wait_for_running_trials(url: str, workdir: Path, *, workers: int = 1) -> int:
-    """Wait until ``workers`` workers each run a trial (all have opened the study); return one's number."""
+    """Wait until ``workers`` workers each run a sampled trial; return one's number.
+
+    A trial lost before its configuration was sampled has nothing to retry, so waiting only for
+    RUNNING would race the worker's sampling.
+    """
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         running = [
             record
             for record in load_study("slow_shared", storage=url, workdir=workdir).trials()
-            if record.status == "running"
+            if record.status == "running" and record.config is not None
         ]
         if len({record.worker for record in running}) >= workers:
             return running[0].number

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from autocnn._files import replacing
 from autocnn._format import format_number_of
+from autocnn._stop import raise_if_stop_requested
 from autocnn.core.augmentation_check import check_of, checked_config
 from autocnn.core.callbacks import SearchCallback, say_retrain_note
 from autocnn.core.fidelity import (
@@ -82,6 +83,7 @@ def retrain_best(
         balanced_validation=plan.space.search.balanced_validation,
         say=lambda message: say_retrain_note(callbacks, message),
     )
+    raise_if_stop_requested()  # a stop whose KeyboardInterrupt was lost must not ship a cut retrain
     if kept.source is FinalSource.TRIAL_MODEL:
         kept = _with_rung_training(kept, rung=study.rung_results, trial_number=best.number)
     compile_for_export(kept.model)

@@ -1,4 +1,4 @@
-"""A Keras callback that records the curve and stops a trial on pruning, NaN loss or the deadline."""
+"""A Keras callback that records the curve and stops a trial on pruning, NaN loss, the deadline or Ctrl-C."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 import keras
 
+from autocnn._stop import raise_if_stop_requested
 from autocnn.core.records import EpochRecord
 
 StopDecision = Callable[[EpochRecord], bool]
@@ -26,7 +27,10 @@ class FitStop(Enum):
 
 
 class TrialMonitor(keras.callbacks.Callback):  # type: ignore[misc]
-    """Record every epoch; stop when asked (pruning), on a non-finite loss, or at a deadline."""
+    """Record every epoch; stop when asked (pruning), on a non-finite loss, at a deadline, or on Ctrl-C.
+
+    A Ctrl-C or SIGTERM whose KeyboardInterrupt a finalizer swallowed is raised again at the next step.
+    """
 
     def __init__(
         self,
@@ -56,7 +60,8 @@ class TrialMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self._steps = []
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        """Time the step; stop at once on a NaN/inf loss or when the deadline has passed."""
+        """Time the step; stop at once on a NaN/inf loss, when the deadline has passed or a stop was asked for."""
+        raise_if_stop_requested()
         now = time.monotonic()
         # The epoch's first step also starts its input pipeline, so it is not timed.
         if self._step_ended is not None:

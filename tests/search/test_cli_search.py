@@ -163,6 +163,17 @@ def test_unknown_dataset_is_exit_2(tiny_space, workdir):
     assert "'nonexistent_set' is neither a registered name" in result.stderr
 
 
+def output_after_stop(process: subprocess.Popen[str], *, stop: signal.Signals) -> tuple[str, str]:
+    """Return the stopped process's stdout and stderr; kill it and fail if it has not exited 3 minutes after."""
+    try:
+        return process.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        message = f"no exit 3 minutes after {stop.name}; stdout: {stdout[-2000:]} stderr: {stderr[-2000:]}"
+        raise AssertionError(message) from None
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_or_sigterm_exits_130_and_keeps_finished_trials(tmp_path, workdir, stop):
     space = tmp_path / "slow.yaml"
@@ -171,13 +182,7 @@ def test_ctrl_c_or_sigterm_exits_130_and_keeps_finished_trials(tmp_path, workdir
     wait_for_trials(workdir, "slow_digits", 1, process=process)
     running = wait_for_running_trial(workdir, "slow_digits")
     process.send_signal(stop)
-    try:
-        stdout, stderr = process.communicate(timeout=180)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-        message = f"no exit 3 minutes after {stop.name}; stdout: {stdout[-2000:]} stderr: {stderr[-2000:]}"
-        raise AssertionError(message) from None
+    stdout, stderr = output_after_stop(process, stop=stop)
     assert process.returncode == 130, stderr
     assert "search interrupted" in stderr and "Traceback" not in stderr
     assert "top trials of study 'slow_digits'" in stdout
@@ -199,7 +204,7 @@ def test_ctrl_c_during_the_retrain_exits_130_and_keeps_the_trials(tmp_path, work
         raise AssertionError(f"no retrain started: {process.communicate()[1][-2000:]}")
     time.sleep(2)
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=180)
+    _, stderr = output_after_stop(process, stop=signal.SIGINT)
     assert process.returncode == 130, stderr
     assert "search interrupted" in stderr and "Traceback" not in stderr
     study = load_study("slow_digits", workdir=workdir)

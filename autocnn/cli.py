@@ -767,6 +767,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         err.print(f"error: {as_flags(str(failure))}")
         return failure.exit_code
+    finally:
+        clear_stop()  # a stop asked of this command must not stop what the calling program runs next
     return 0
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autocnn._files import write_text_atomically
-from autocnn._format import format_metric, format_seconds, metric_label
+from autocnn._format import format_metric, format_seconds
 from autocnn.core.records import TrialStatus
 from autocnn.reporting._document import (
     Block,
@@ -50,10 +50,11 @@ def compare_studies(studies: list[Study], *, out: str | Path) -> Path:
     all_facts = [collect(study) for study in studies]
     metric = all_facts[0].metrics[0]
     maximize = all_facts[0].maximize(0)
+    label = all_facts[0].label(metric)
     curves = [best_so_far_by_metric(facts, metric, maximize=maximize) for facts in all_facts]
     blocks: list[Block] = [
         Paragraph(
-            f"Compared on {metric_label(metric)} ({'higher' if maximize else 'lower'} is better), read from every "
+            f"Compared on {label} ({'higher' if maximize else 'lower'} is better), read from every "
             "completed trial of each study."
         ),
         _table(all_facts, curves, metric=metric),
@@ -112,7 +113,7 @@ def _table(
             [
                 Cell(facts.dataset_name or "?"),
                 Cell(facts.info.space_name or "?"),
-                Cell(", ".join(f"{o.direction} {metric_label(o.metric)}" for o in facts.objectives)),
+                Cell(", ".join(f"{o.direction} {facts.label(o.metric)}" for o in facts.objectives)),
                 Cell(facts.info.backend.description),
                 Cell(status_sentence(facts)),
                 Cell(format_metric(metric, reached[3]) if reached else "–"),
@@ -134,7 +135,7 @@ def _table(
         "objectives",
         "backend / algorithm / pruner",
         "trials",
-        f"best {metric_label(metric)}",
+        f"best {all_facts[0].label(metric)}",
         "reached by trial",
         "time to reach it",
         "wall time of the trials",
@@ -161,7 +162,14 @@ def _caveats(all_facts: list[StudyFacts], metric: str) -> list[str]:
     if len(objectives) > 1:
         listed = "; ".join(f"{code(facts.name)}: {', '.join(facts.metrics)}" for facts in all_facts)
         notes.append(
-            f"The studies optimized different objectives ({listed}); all are shown on {metric_label(metric)}."
+            f"The studies optimized different objectives ({listed}); all are shown on {all_facts[0].label(metric)}."
+        )
+    balanced = [facts.name for facts in all_facts if facts.balanced_validation]
+    if balanced and len(balanced) < len(all_facts):
+        named = ", ".join(code(name) for name in balanced)
+        notes.append(
+            f"Validation accuracy is balanced accuracy (every class counting the same) in {named} only, "
+            "so validation scores are not directly comparable."
         )
     return notes
 
@@ -217,11 +225,11 @@ def _plot(
                 [p[1] / scale for p in curve], [p[2] for p in curve], color=color, s=14, alpha=0.45
             )
         ax_trials.set_xlabel("trial number")
-        ax_trials.set_ylabel(f"best {metric_label(metric)} so far")
+        ax_trials.set_ylabel(f"best {all_facts[0].label(metric)} so far")
         ax_time.set_xlabel(f"time since the study's first trial started ({unit})")
         ax_trials.set_title("Best so far, by trial")
         ax_time.set_title("Best so far, by time")
         legend_below(figure, ax_trials)
         save(figure, directory / "best_so_far.png")
-    caption = f"Best {metric_label(metric)} so far (lines) and each completed trial (dots)"
+    caption = f"Best {all_facts[0].label(metric)} so far (lines) and each completed trial (dots)"
     return Figure(filename="best_so_far.png", alt=caption, caption=caption)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from autocnn._format import metric_label
 from autocnn.core.metadata import RunRecord, StudyInfo
 from autocnn.core.records import RungResult, TrialRecord
 from autocnn.core.study import FinalResult, pareto_ranks
@@ -53,6 +54,12 @@ class StudyFacts:
     def metrics(self) -> tuple[str, ...]:
         """The objective metrics, in order."""
         return tuple(objective.metric for objective in self.objectives)
+
+    def label(self, metric: str) -> str:
+        """Return a readable name of ``metric``; validation accuracy says when it is balanced accuracy."""
+        if self.balanced_validation and metric == "val_accuracy":
+            return "balanced val accuracy"
+        return metric_label(metric)
 
     def maximize(self, index: int = 0) -> bool:
         """Whether objective ``index`` is maximized."""

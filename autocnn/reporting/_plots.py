@@ -123,7 +123,7 @@ def plot_history(facts: StudyFacts, directory: Path) -> Figure | None:
             if metric in ("params", "flops"):
                 ax.set_yscale("log")
                 count_axis(ax.yaxis)
-            ax.set_ylabel(f"{metric_label(metric)}\n({better(facts, index)})")
+            ax.set_ylabel(f"{facts.label(metric)}\n({better(facts, index)})")
         axes[-1].set_xlabel("trial number")
         legend_below(figure, *axes)
         axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -266,7 +266,7 @@ def plot_parallel(
     metric = facts.metrics[0]
     objective_column: list[Scalar] = list(objective)
     columns: list[list[Scalar]] = [*(values[name] for name in names), objective_column]
-    labels = [short_name(name) for name in names] + [metric_label(metric)]
+    labels = [short_name(name) for name in names] + [facts.label(metric)]
     scaled: list[list[float]] = []
     ticks: list[list[tuple[float, str]]] = []
     for index, column in enumerate(columns):
@@ -330,7 +330,7 @@ def plot_parallel(
         ax.set_ylim(-0.05, 1.05)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.02), frameon=False)
         colorbar = figure.colorbar(mappable, ax=ax, fraction=0.03, pad=0.01)
-        colorbar.set_label(metric_label(metric))
+        colorbar.set_label(facts.label(metric))
         ax.set_title("Parallel coordinates of the completed trials", pad=34)
         return _saved(
             figure,
@@ -437,10 +437,10 @@ def plot_slices(
             ax.scatter(xs[:1], objective[:1], s=220, marker="*", color=WINNER_COLOR, label="winner", zorder=4)
             ax.set_xlabel(name)
             if index % columns == 0:
-                ax.set_ylabel(metric_label(facts.metrics[0]))
+                ax.set_ylabel(facts.label(facts.metrics[0]))
         legend_below(figure, axes.flat[0])
         figure.suptitle(
-            f"{metric_label(facts.metrics[0]).capitalize()} against the most important parameters",
+            f"{facts.label(facts.metrics[0]).capitalize()} against the most important parameters",
             fontweight="bold",
         )
         return _saved(figure, directory, "slices.png", "Slice plots: the objective against single parameters")
@@ -610,8 +610,8 @@ def plot_pareto(facts: StudyFacts, directory: Path) -> Figure | None:
         if x_metric in ("params", "flops") and min(p[0] for p in points) > 0:
             ax.set_xscale("log")
             count_axis(ax.xaxis)
-        ax.set_xlabel(f"{metric_label(x_metric)} ({better(facts, 1)})")
-        ax.set_ylabel(f"{metric_label(y_metric)} ({better(facts, 0)})")
+        ax.set_xlabel(f"{facts.label(x_metric)} ({better(facts, 1)})")
+        ax.set_ylabel(f"{facts.label(y_metric)} ({better(facts, 0)})")
         title = "Pareto front"
         if len(facts.objectives) > 2:
             title += f" (first two of {len(facts.objectives)} objectives)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from autocnn._format import format_seconds, metric_label
+from autocnn._format import format_seconds
 from autocnn.core.auto_space import AUTO_SPACE
 from autocnn.core.storage import mask_secrets
 from autocnn.reporting._document import Align, Block, Cell, CodeBlock, Paragraph, Table
@@ -36,7 +36,7 @@ def provenance_blocks(facts: StudyFacts, *, storage_url: str) -> list[Block]:
         (
             "objectives",
             ", ".join(
-                f"{objective.direction} {metric_label(objective.metric)}" for objective in facts.objectives
+                f"{objective.direction} {facts.label(objective.metric)}" for objective in facts.objectives
             ),
             False,
         ),

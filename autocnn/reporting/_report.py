@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autocnn._files import write_text_atomically
-from autocnn._format import format_metric, format_number_of, format_seconds, metric_label
+from autocnn._format import format_metric, format_number_of, format_seconds
 from autocnn._version import __version__
 from autocnn.core.augmentation_check import describe_augmentation
 from autocnn.core.final_model import FinalSource
@@ -112,7 +112,7 @@ def write_report(
 
 def _subtitle(facts: StudyFacts) -> str:
     objective = ", ".join(
-        f"{objective.direction} {metric_label(objective.metric)}" for objective in facts.objectives
+        f"{objective.direction} {facts.label(objective.metric)}" for objective in facts.objectives
     )
     dataset = facts.dataset_name
     parts = [f"dataset {code(dataset)}" if dataset else "dataset unknown", f"objective: {objective}"]
@@ -154,7 +154,7 @@ def _sections(
             Paragraph(
                 f"{len(facts.pareto)} of {len(facts.ranked)} completed trials are Pareto-optimal: each is the best "
                 "choice for some weighting of the objectives. The report's winner is the one with the best "
-                f"{metric_label(facts.metrics[0])}."
+                f"{facts.label(facts.metrics[0])}."
             )
         ]
         front += [
@@ -241,7 +241,7 @@ def _summary(facts: StudyFacts, why: list[str]) -> list[Block]:
         )
         return blocks
     values = ", ".join(
-        f"{metric_label(metric)} {format_metric(metric, value)}"
+        f"{facts.label(metric)} {format_metric(metric, value)}"
         for metric, value in zip(facts.metrics, best.values or (), strict=False)
     )
     text = f"The winner is trial {best.number} ({values}): {code(architecture(best))}."
@@ -418,7 +418,7 @@ def _winner_blocks(facts: StudyFacts) -> list[Block]:
     if best.seed_name:
         blocks.append(Paragraph(f"It is the seed configuration {code(best.seed_name)} from the space file."))
     details = [
-        f"{metric_label(metric)}: {format_metric(metric, value)}"
+        f"{facts.label(metric)}: {format_metric(metric, value)}"
         for metric, value in zip(facts.metrics, best.values or (), strict=False)
     ]
     if "val_accuracy" not in facts.metrics and best.val_accuracy is not None:

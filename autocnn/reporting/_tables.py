@@ -8,7 +8,6 @@ from autocnn._format import (
     format_number_of,
     format_seconds,
     format_si,
-    metric_label,
 )
 from autocnn.core.records import TrialRecord, TrialStatus
 from autocnn.reporting._document import Align, Cell, Table
@@ -41,11 +40,11 @@ def ranked_table(facts: StudyFacts, *, limit: int | None = None) -> Table:
     show_val = "val_accuracy" not in facts.metrics
     final = facts.final
     headers = ["rank", "trial"]
-    headers += [metric_label(metric) for metric in facts.metrics]
+    headers += [facts.label(metric) for metric in facts.metrics]
     if facts.multi_objective:
         headers.append("Pareto front")
     if show_val:
-        headers.append("val accuracy")
+        headers.append(facts.label("val_accuracy"))
     show_params = "params" not in facts.metrics
     show_flops = "flops" not in facts.metrics
     headers.append("test accuracy")
@@ -126,7 +125,7 @@ def ties_table(facts: StudyFacts) -> Table | None:
         )
     return Table(
         headers=(
-            " / ".join(metric_label(metric) for metric in facts.metrics),
+            " / ".join(facts.label(metric) for metric in facts.metrics),
             "tied trials",
             "their ranks",
             "their parameters",
@@ -202,7 +201,7 @@ def pareto_table(facts: StudyFacts) -> Table | None:
         rows.append(tuple(row))
     right: list[Align] = ["right"]
     return Table(
-        headers=("trial", *(metric_label(metric) for metric in facts.metrics), "architecture"),
+        headers=("trial", *(facts.label(metric) for metric in facts.metrics), "architecture"),
         rows=tuple(rows),
         align=("left", *(right * len(facts.metrics)), "left"),
         caption="No other completed trial is at least as good in every objective and better in one.",

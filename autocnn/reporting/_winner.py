@@ -17,7 +17,6 @@ from autocnn._format import (
     format_seconds,
     format_si,
     format_value,
-    metric_label,
 )
 from autocnn.core.final_model import FinalSource
 from autocnn.core.records import RungResult, TrialRecord
@@ -120,7 +119,7 @@ def why_bullets(facts: StudyFacts, importances: Importances, values: dict[str, l
     if best is None:
         return []
     metric = facts.metrics[0]
-    label = metric_label(metric)
+    label = facts.label(metric)
     bullets: list[str] = []
     winner_value = objective_value(best, 0)
     if facts.multi_objective:
@@ -154,7 +153,7 @@ def why_bullets(facts: StudyFacts, importances: Importances, values: dict[str, l
         importance = importances.by_metric.get(metric, {}).get(name, 0.0)
         bullets.append(
             f"{code(name)} = {code(_short(values[name][0]))} (importance {importance:.2f}): "
-            + _evidence(values[name], scores, metric=metric, maximize=facts.maximize(0))
+            + _evidence(values[name], scores, label=facts.label(metric), maximize=facts.maximize(0))
         )
     if first is None and values:
         bullets.append(
@@ -210,10 +209,9 @@ def _short(value: Scalar) -> str:
     return f"{value:.3g}" if isinstance(value, float) else format_value(value)
 
 
-def _evidence(column: list[Scalar], scores: list[float | None], *, metric: str, maximize: bool) -> str:
-    """Describe how the winner's value of one parameter relates to the other trials' scores."""
+def _evidence(column: list[Scalar], scores: list[float | None], *, label: str, maximize: bool) -> str:
+    """Describe how the winner's value of one parameter relates to the other trials' scores (named ``label``)."""
     winner = column[0]
-    label = metric_label(metric)
     few_values = len({str(value) for value in column}) <= 6 and all(
         isinstance(value, int) for value in column
     )

@@ -51,3 +51,13 @@ def copy_trial(trial: Any, **changes: Any) -> Any:
     }
     fields.update(changes)
     return optuna.trial.create_trial(**fields)
+
+
+def balanced_info(source: Any) -> dict[str, Any]:
+    """Return a copy of ``source``'s recorded study info whose space judges trials by balanced accuracy."""
+    from autocnn.core.metadata import INFO_ATTR as STUDY_ATTR
+
+    info = copy.deepcopy(source.optuna_study.user_attrs[STUDY_ATTR])
+    assert "search:\n" in info["space_yaml"]
+    info["space_yaml"] = info["space_yaml"].replace("search:\n", "search:\n  balanced_validation: true\n")
+    return info

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import copy
 import io
 from typing import Any
 
 from rich.console import Console
 
-from tests.reporting.helpers import copy_trial, memory_study
+from tests.reporting.helpers import balanced_info, copy_trial, memory_study
 from tests.search_info import search_info
 
 
 def _balanced_copy(finished: Any, tmp_path: Any) -> Any:
-    from autocnn.core.metadata import INFO_ATTR as STUDY_ATTR
-
-    info = copy.deepcopy(finished.optuna_study.user_attrs[STUDY_ATTR])
-    info["space_yaml"] = info["space_yaml"].replace("search:\n", "search:\n  balanced_validation: true\n")
     from autocnn.core.study import FINAL_ATTR
 
     trials = [copy_trial(t) for t in finished.optuna_study.get_trials(deepcopy=False)]
-    study = memory_study(finished, trials, tmp_path=tmp_path, name="balanced", info=info)
+    study = memory_study(finished, trials, tmp_path=tmp_path, name="balanced", info=balanced_info(finished))
     study.optuna_study.set_user_attr(FINAL_ATTR, finished.optuna_study.user_attrs[FINAL_ATTR])
     return study
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from autocnn.reporting import compare_studies, write_report
-from tests.reporting.helpers import copy_trial, memory_study
+from tests.reporting.helpers import balanced_info, copy_trial, memory_study
 
 SEARCH_PNGS = {
     "history.png",
@@ -244,12 +244,16 @@ def test_a_low_fidelity_search_that_kept_the_trials_own_model_does_not_call_it_r
 
 def test_a_search_judged_by_balanced_accuracy_says_so(finished, tmp_path):
     def balanced(info):
-        assert "search:\n" in info["space_yaml"]
-        info["space_yaml"] = info["space_yaml"].replace("search:\n", "search:\n  balanced_validation: true\n")
+        info.update(space_yaml=balanced_info(finished)["space_yaml"])
 
     original, judged = _report_of_a_copy(finished, tmp_path, name="balanced", change=balanced)
     assert "balanced accuracy" not in original
     assert "Validation accuracy here is balanced accuracy (search.balanced_validation" in judged
+    # the header and the ranking name the score the trials were ranked by
+    assert "objective: maximize val accuracy ·" in original
+    assert "objective: maximize balanced val accuracy ·" in judged
+    assert "| rank | trial | val accuracy |" in original
+    assert "| rank | trial | balanced val accuracy |" in judged
 
 
 def test_data_other_than_the_searched_data_is_flagged(finished, digits, tmp_path):
@@ -279,6 +283,21 @@ def test_compare_puts_two_studies_side_by_side(finished, tmp_path):
     assert row.split("|")[3].strip() == f"{trials[1].values[0]:.4f}"
     with pytest.raises(Exception, match="at least two studies"):
         compare_studies([finished], out=tmp_path / "one")
+
+
+def test_compare_warns_when_only_some_studies_were_judged_by_balanced_accuracy(finished, tmp_path):
+    trials = finished.optuna_study.get_trials(deepcopy=False)
+    info = balanced_info(finished)
+    judged = memory_study(finished, [copy_trial(trials[1])], tmp_path=tmp_path, name="judged", info=info)
+    plain = memory_study(finished, [copy_trial(trials[1])], tmp_path=tmp_path, name="plain")
+    compare_studies([finished, plain], out=tmp_path / "same")
+    compare_studies([finished, judged], out=tmp_path / "mixed")
+    same = (tmp_path / "same" / "report.md").read_text()
+    mixed = (tmp_path / "mixed" / "report.md").read_text()
+    assert "balanced accuracy" not in same
+    assert (
+        "Validation accuracy is balanced accuracy (every class counting the same) in `judged` only" in mixed
+    )
 
 
 @pytest.mark.browser

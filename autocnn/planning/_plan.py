@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autocnn._format import format_number_of
+from autocnn._format import format_number_of, format_seconds
 from autocnn.config import TrialConfig
 from autocnn.core.rung import MIN_GAIN
 from autocnn.planning._probe import StepCost, probe_step_cost
@@ -224,14 +224,14 @@ def plan_space(
     planned_s = fidelity.planned_s
     document["description"] = (
         f"Planned for {facts.height}x{facts.width}x{facts.channels} images, {facts.classes} classes, "
-        f"{facts.train_images:,} training images, a {_minutes(planned_s)} budget on this machine ({cost.device})."
+        f"{facts.train_images:,} training images, a {_budget(planned_s)} budget on this machine ({cost.device})."
     )
     if timeout is not None:
-        budget_note = f"budget {_minutes(planned_s)}"
+        budget_note = f"budget {_budget(planned_s)}"
     elif max_trials is not None:
         budget_note = f"about {_minutes(planned_s)} for {format_number_of(max_trials, 'trial')}"
     else:
-        budget_note = f"budget {_minutes(planned_s)} (the default; choose another with --timeout)"
+        budget_note = f"budget {_budget(planned_s)} (the default; choose another with --timeout)"
     summary = (
         f"planned space: {reasons['model.blocks.count']}, widths from {fidelity.width}, trials of "
         f"{fidelity.epochs} epochs on {fidelity.fraction:.0%} of the training images, "
@@ -638,4 +638,11 @@ def _space_document(
 
 
 def _minutes(seconds: float) -> str:
+    """Return an estimated duration rounded to minutes (seconds under one)."""
     return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _budget(seconds: float) -> str:
+    """Return a budget as a user gives one: whole minutes as "15 min", else to the second ("1 min 30 s")."""
+    whole = round(seconds)
+    return f"{whole // 60} min" if whole >= 60 and whole % 60 == 0 else format_seconds(seconds)

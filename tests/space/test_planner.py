@@ -154,6 +154,11 @@ def test_without_a_budget_the_plan_picks_one_and_says_how_to_change_it():
     assert counted.space.search.timeout is None and counted.space.search.max_trials == 5
 
 
+def test_the_summary_states_the_budget_as_given():
+    assert "budget 1 min 30 s" in plan_space(images(500, 8), timeout=90, step_cost=MACHINE).summary
+    assert "budget 15 min" in plan_space(images(500, 8), timeout=900, step_cost=MACHINE).summary
+
+
 def test_a_few_trials_without_a_timeout_are_quick_and_search_the_default_budgets_networks():
     data = images(1500, 8)
     default = plan_space(data, step_cost=MACHINE)

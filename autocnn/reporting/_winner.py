@@ -185,12 +185,15 @@ def why_bullets(facts: StudyFacts, importances: Importances, values: dict[str, l
                 f"({format_seconds(final.train_seconds)}), scored test accuracy {final.test_accuracy:.4f}{searched}."
             )
             if final.guard_images:
-                bullets.append(_guard_sentence(final))
+                bullets.append(_guard_sentence(final, balanced=facts.balanced_validation))
     return bullets
 
 
-def _guard_sentence(final: FinalResult) -> str:
-    """Return how the retrain was checked on the validation images it did not train on."""
+def _guard_sentence(final: FinalResult, *, balanced: bool) -> str:
+    """Return how the retrain was checked on the validation images it did not train on.
+
+    ``balanced``: the check scored balanced accuracy, as the search did.
+    """
     if final.kept_reason:
         return f"It was checked on {final.guard_images} held-back validation images: {final.kept_reason}."
     trial = (
@@ -200,8 +203,8 @@ def _guard_sentence(final: FinalResult) -> str:
     )
     accuracy = "n/a" if final.guard_accuracy is None else f"{final.guard_accuracy:.4f}"
     return (
-        f"Checked on {final.guard_images} validation images held back from the retrain, it scored {accuracy}"
-        f"{trial}, so the retrain was kept."
+        f"Checked on {final.guard_images} validation images held back from the retrain, it scored "
+        f"{'balanced accuracy ' if balanced else ''}{accuracy}{trial}, so the retrain was kept."
     )
 
 

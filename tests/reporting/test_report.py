@@ -254,6 +254,8 @@ def test_a_search_judged_by_balanced_accuracy_says_so(finished, tmp_path):
     assert "objective: maximize balanced val accuracy ·" in judged
     assert "| rank | trial | val accuracy |" in original
     assert "| rank | trial | balanced val accuracy |" in judged
+    assert "held back from the retrain, it scored 0." in original
+    assert "held back from the retrain, it scored balanced accuracy 0." in judged
 
 
 def test_data_other_than_the_searched_data_is_flagged(finished, digits, tmp_path):

@@ -178,7 +178,7 @@ class KerasTunerBackend(Backend):
             "hyperparameters": space_to_hyperparameters(self.space),
             "allow_new_entries": False,
             "tune_new_entries": False,
-            "seed": self.seed,
+            "seed": self.seed + 1,  # Keras Tuner replaces a seed of 0 (falsy) with a random one
             "max_consecutive_failed_trials": 10**9,
         }
         if self.algorithm == "random":

@@ -87,6 +87,13 @@ def test_proposes_only_values_inside_the_space(backend_name, algorithm, tmp_path
 
 
 @pytest.mark.parametrize(("backend_name", "algorithm"), BACKENDS, ids=IDS)
+def test_the_same_seed_proposes_the_same_configurations(backend_name, algorithm, tmp_path):
+    first, _ = drive(backend_name, algorithm, tmp_path / "first", trials=6, seed=0)
+    again, _ = drive(backend_name, algorithm, tmp_path / "again", trials=6, seed=0)
+    assert [p.config.to_dict() for _, p in first] == [p.config.to_dict() for _, p in again]
+
+
+@pytest.mark.parametrize(("backend_name", "algorithm"), BACKENDS, ids=IDS)
 def test_respects_conditional_blocks(backend_name, algorithm, tmp_path):
     proposals, backend = drive(backend_name, algorithm, tmp_path, trials=8)
     counts = set()

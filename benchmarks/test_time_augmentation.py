@@ -11,7 +11,7 @@ keep the label, so a final model would average only the views its search chose.
 
     python benchmarks/test_time_augmentation.py                          # Fashion-MNIST, 12 epochs, 1 seed
     python benchmarks/test_time_augmentation.py --seeds 2 --train-augmentation flips-and-shifts
-    python benchmarks/test_time_augmentation.py --dataset digits --epochs 2   # smoke size
+    python benchmarks/test_time_augmentation.py --dataset digits --epochs 4   # smoke size
 
 Writes reports/benchmarks/test_time_augmentation.json and .md (or --out DIR).
 """

@@ -245,7 +245,7 @@ def test_faults_in_the_retrain_and_of_an_export_lose_nothing(tmp_path):
 
 
 def test_test_time_augmentation_scores_one_network_with_each_set_of_views(tmp_path):
-    run_benchmark("test_time_augmentation.py", "--dataset", "digits", "--epochs", "2", out=tmp_path)
+    run_benchmark("test_time_augmentation.py", "--dataset", "digits", "--epochs", "4", out=tmp_path)
     results = json.loads((tmp_path / "test_time_augmentation.json").read_text())
     (run,) = results["runs"]
     for split, images in (
@@ -256,6 +256,6 @@ def test_test_time_augmentation_scores_one_network_with_each_set_of_views(tmp_pa
         assert set(scores) == {"plain", "flip", "shifts", "flip and shifts"}
         # each score is a count of right images over the split's images
         assert all(abs(score * images - round(score * images)) < 1e-6 for score in scores.values())
-        assert scores["plain"] > 0.5  # two epochs on digits learn well past chance (0.1)
+        assert scores["plain"] > 0.5  # four epochs on digits learn well past chance (0.1); two did not always
         assert results["mean_gain_points"][split]["plain"] == 0.0
     assert "| mean gain | test |" in (tmp_path / "test_time_augmentation.md").read_text()

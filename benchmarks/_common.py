@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -123,3 +124,15 @@ def machine_facts(load_before: float) -> dict[str, Any]:
         "keras": keras.__version__,
         "load_average_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
+
+
+def add_dataset_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--dataset``: Fashion-MNIST when it is available offline, else digits."""
+    from autocnn.data import list_datasets
+
+    offline = {info.name for info in list_datasets() if info.available_offline}
+    parser.add_argument(
+        "--dataset",
+        default="fashion_mnist" if "fashion_mnist" in offline else "digits",
+        help="a registered dataset or a path (default: fashion_mnist when available offline, else digits)",
+    )

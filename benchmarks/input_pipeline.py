@@ -39,8 +39,8 @@ import tensorflow as tf
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from autocnn.data import build_augmentation, list_datasets, load_dataset, make_pipeline  # noqa: E402
-from benchmarks._common import machine_facts  # noqa: E402
+from autocnn.data import build_augmentation, load_dataset, make_pipeline  # noqa: E402
+from benchmarks._common import add_dataset_argument, machine_facts  # noqa: E402
 from benchmarks._timers import EpochTimer  # noqa: E402
 
 REFERENCE = "tf.data per image: slices-cache-shuffle-batch"
@@ -48,13 +48,8 @@ AUTOTUNED = "make_pipeline, tf.data autotune on (before)"
 
 
 def parse_args() -> argparse.Namespace:
-    offline = {info.name for info in list_datasets() if info.available_offline}
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--dataset",
-        default="fashion_mnist" if "fashion_mnist" in offline else "digits",
-        help="a registered dataset or a path (default: fashion_mnist when available offline, else digits)",
-    )
+    add_dataset_argument(parser)
     parser.add_argument("--train-size", type=int, default=12000, help="training images used (default 12000)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument(

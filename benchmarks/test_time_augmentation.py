@@ -36,9 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from autocnn.config import TrialConfig  # noqa: E402
-from autocnn.data import Dataset, list_datasets, load_dataset  # noqa: E402
+from autocnn.data import Dataset, load_dataset  # noqa: E402
 from autocnn.training import fit_config, predict_outputs  # noqa: E402
-from benchmarks._common import machine_facts  # noqa: E402
+from benchmarks._common import add_dataset_argument, machine_facts  # noqa: E402
 
 TRAIN_AUGMENTATIONS: dict[str, dict[str, Any]] = {
     "shifts": {"translation": 0.06},
@@ -49,13 +49,8 @@ VIEWS = ("plain", "flip", "shifts", "flip and shifts")
 
 
 def parse_args() -> argparse.Namespace:
-    offline = {info.name for info in list_datasets() if info.available_offline}
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--dataset",
-        default="fashion_mnist" if "fashion_mnist" in offline else "digits",
-        help="a registered dataset or a path (default: fashion_mnist when available offline, else digits)",
-    )
+    add_dataset_argument(parser)
     parser.add_argument("--epochs", type=int, default=12, help="training epochs per seed (default 12)")
     parser.add_argument("--seeds", type=int, default=1, help="networks trained, one per seed (default 1)")
     parser.add_argument(

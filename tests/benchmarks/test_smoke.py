@@ -257,5 +257,4 @@ def test_test_time_augmentation_scores_one_network_with_each_set_of_views(tmp_pa
         # each score is a count of right images over the split's images
         assert all(abs(score * images - round(score * images)) < 1e-6 for score in scores.values())
         assert scores["plain"] > 0.5  # four epochs on digits learn well past chance (0.1); two did not always
-        assert results["mean_gain_points"][split]["plain"] == 0.0
     assert "| mean gain | test |" in (tmp_path / "test_time_augmentation.md").read_text()

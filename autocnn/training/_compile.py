@@ -95,9 +95,14 @@ def compile_for_training(
 
 
 def compile_for_export(model: keras.Model) -> None:
-    """Recompile with standard loss and metric so the saved file loads anywhere without autocnn."""
+    """Recompile with standard loss and metric so the saved file loads anywhere without autocnn.
+
+    Plain SGD has no per-weight state: a model loaded with its compile settings builds the same
+    optimizer variables as were saved, where Adam's unbuilt moments would make Keras warn on every
+    load (and built ones would triple the file). Fine-tuning a loaded model starts with a compile.
+    """
     model.compile(
-        optimizer="adam",
+        optimizer="sgd",
         loss="sparse_categorical_crossentropy",
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import keras
 import numpy as np
@@ -269,6 +270,10 @@ def test_a_healthy_retrain_is_kept_as_it_is(tiny_space, workdir):
     assert final.guard_accuracy is not None and final.trial_guard_accuracy is not None
     assert final.guard_accuracy >= final.trial_guard_accuracy - 0.1
     assert final.config == study.best_config
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        keras.models.load_model(final.model_path)  # with its compile settings, as most users load it
+    assert [str(warning.message) for warning in caught] == []
 
 
 def test_the_guard_is_held_back_from_the_retrain_and_stratified():

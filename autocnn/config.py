@@ -16,6 +16,7 @@ __all__ = [
     "BlockConfig",
     "HeadConfig",
     "ModelConfig",
+    "PredictionViews",
     "TrainingConfig",
     "TrialConfig",
     "format_validation_error",
@@ -84,6 +85,30 @@ class AugmentationConfig(_Frozen):
         return self.flip != "none" or any(
             value > 0 for value in (self.rotation, self.translation, self.zoom, self.contrast, self.erasing)
         )
+
+
+class PredictionViews(_Frozen):
+    """Which views of each image a final model averages its predictions over (test-time augmentation)."""
+
+    shift: int = Field(0, ge=0, description="pixels each of the four shifted views moves the image; 0: none")
+    flip: Flip = Field("none", description="the mirror image is one more view; none: no mirrored view")
+
+    @property
+    def count(self) -> int:
+        """Return how many views are averaged, the image itself included."""
+        return 1 + (4 if self.shift else 0) + (0 if self.flip == "none" else 1)
+
+    @property
+    def description(self) -> str:
+        """Return the views in words, e.g. "the image and its 4 shifts by 1 pixel"."""
+        from autocnn._format import format_number_of
+
+        parts = []
+        if self.shift:
+            parts.append(f"its 4 shifts by {format_number_of(self.shift, 'pixel')}")
+        if self.flip != "none":
+            parts.append("its mirror image" if self.flip != "vertical" else "its upside-down image")
+        return "the image and " + " and ".join(parts) if parts else "the image alone"
 
 
 class TrainingConfig(_Frozen):

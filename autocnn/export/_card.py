@@ -71,21 +71,33 @@ def weights_digest(model: keras.Model) -> str:
 
 
 def model_facts(model: keras.Model) -> dict[str, Any]:
-    """Return what the model itself says: input shape, classes, parameters, layers, weights digest."""
+    """Return what the model itself says: input shape, classes, parameters, layers, views, weights digest.
+
+    The layers are the network's; a model that averages views of each image (test-time
+    augmentation) says how many in ``views``.
+    """
+    from autocnn.model import network_of, view_count
+
+    network = network_of(model)
     input_shape = [int(size) for size in model.input_shape[1:]]
     output_shape = model.output_shape
-    last = model.layers[-1] if model.layers else None
+    last = network.layers[-1] if network.layers else None
     activation = getattr(getattr(last, "activation", None), "__name__", None)
+    probabilities = "class probabilities (softmax)"
+    views = view_count(model)
+    if views > 1 and activation == "softmax":
+        probabilities = f"class probabilities (softmax, averaged over {views} views of the image)"
     return {
         "name": str(model.name),
         "input_shape": input_shape,
         "num_classes": int(output_shape[-1]),
-        "output": "class probabilities (softmax)" if activation == "softmax" else "class scores",
+        "output": probabilities if activation == "softmax" else "class scores",
         "params": int(model.count_params()),
         "layers": [
             {"name": layer.name, "type": type(layer).__name__, "params": int(layer.count_params())}
-            for layer in model.layers
+            for layer in network.layers
         ],
+        "views": views,
         "weights_sha256": weights_digest(model),
     }
 
@@ -264,6 +276,11 @@ def render_markdown(data: dict[str, Any]) -> str:
         f"- layers: {', '.join(layer['type'] for layer in model['layers'])}",
         f"- weights sha256: `{model['weights_sha256']}`",
     ]
+    if model.get("views", 1) > 1:
+        lines.append(
+            f"- test-time augmentation: each prediction averages {model['views']} views of the image "
+            f"({model['views']} passes of the network)"
+        )
     if data.get("config") is not None:
         lines += [
             "",

@@ -10,8 +10,10 @@ from autocnn.model._shapes import (
     conv_output_size,
     pool_output_size,
 )
+from autocnn.model._views import AVERAGED_VIEWS_NAME, network_of, view_count, with_views
 
 __all__ = [
+    "AVERAGED_VIEWS_NAME",
     "Architecture",
     "FusedBatchNormalization",
     "LayerInfo",
@@ -19,6 +21,9 @@ __all__ = [
     "build_model",
     "conv_output_size",
     "describe_config",
+    "network_of",
     "pool_output_size",
+    "view_count",
     "with_keras_batch_norm",
+    "with_views",
 ]

@@ -59,6 +59,9 @@ def gradcam_heatmaps(
     import keras
     import tensorflow as tf
 
+    from autocnn.model import network_of
+
+    model = network_of(model)  # a model that averages views is explained by its network on the image alone
     layer_index = gradcam_layer_index(model)
     if layer_index is None:
         raise ValueError("the model has no Conv2D layer, so Grad-CAM has nothing to look at")

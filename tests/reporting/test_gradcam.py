@@ -66,3 +66,16 @@ def test_a_model_without_convolutions_is_refused():
     assert gradcam_layer_index(model) is None
     with pytest.raises(ValueError, match="no Conv2D"):
         gradcam_heatmaps(model, np.zeros((1, 4, 4, 1), dtype="float32"))
+
+
+def test_a_model_that_averages_views_is_explained_by_its_network():
+    from autocnn.config import PredictionViews
+    from autocnn.model import with_views
+
+    network = bright_square_model()
+    image = np.zeros((1, 8, 8, 1), dtype="float32")
+    image[0, 5:8, 0:3, 0] = 1.0
+    maps, classes, layer = gradcam_heatmaps(with_views(network, PredictionViews(shift=1)), image)
+    expected, expected_classes, expected_layer = gradcam_heatmaps(network, image)
+    np.testing.assert_allclose(maps, expected, atol=1e-6)
+    assert classes.tolist() == expected_classes.tolist() and layer == expected_layer

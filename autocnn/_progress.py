@@ -158,6 +158,8 @@ class ConsoleProgress(SearchCallback):
             f"final model (trial #{final.trial_number}{kept}): test accuracy {final.test_accuracy:.4f}, "
             f"{format_number_of(final.epochs, 'epoch')} in {final.train_seconds:.1f}s"
         )
+        if final.views_summary:
+            self.console.print(final.views_summary)
 
     def on_search_end(self, study: Study, *, interrupted: bool = False, error: str | None = None) -> None:
         """Stop any live line."""

@@ -704,6 +704,9 @@ def _print_summary(result: Study) -> None:
         out.print(f"  kept    {final.kept.description}{held_back}")
         if final.kept_reason:
             out.print(f"  why     {final.kept_reason}")
+        if final.test_time_views is not None and final.test_time_views.kept:
+            views = final.test_time_views.views
+            out.print(f"  views   averages {views.count} views of each image ({views.description})")
         out.print(f"  model   {final.model_path}")
         out.print(f"  config  {final.config_path}")
     out.print(f"  study   {result.name} in {summary['storage']}")

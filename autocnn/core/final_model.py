@@ -37,7 +37,9 @@ __all__ = [
     "FinalSource",
     "GuardScores",
     "acceptance_margin",
+    "guard_indices",
     "guard_split",
+    "image_accuracy",
     "retrain_guarded",
     "scored_image_count",
 ]
@@ -136,10 +138,7 @@ class _Retry:
 
 def guard_split(dataset: Dataset, *, seed: int) -> Dataset:
     """Return the retrain's data: train + validation less a stratified guard, which becomes the validation split."""
-    from autocnn.data._splits import stratified_split
-
-    share = min(GUARD_SHARE, GUARD_IMAGES / max(len(dataset.y_val), 1))
-    kept, guard = stratified_split(dataset.y_val, fraction=share, seed=seed)
+    kept, guard = guard_indices(dataset, seed=seed)
     return dataclasses.replace(
         dataset,
         x_train=np.concatenate([dataset.x_train, dataset.x_val[kept]]),
@@ -147,6 +146,14 @@ def guard_split(dataset: Dataset, *, seed: int) -> Dataset:
         x_val=dataset.x_val[guard],
         y_val=dataset.y_val[guard],
     )
+
+
+def guard_indices(dataset: Dataset, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the indices of ``dataset``'s validation images the retrain trains on, and of its guard."""
+    from autocnn.data._splits import stratified_split
+
+    share = min(GUARD_SHARE, GUARD_IMAGES / max(len(dataset.y_val), 1))
+    return stratified_split(dataset.y_val, fraction=share, seed=seed)
 
 
 def acceptance_margin(reference: float, *, images: int) -> float:
@@ -307,23 +314,33 @@ def validation_accuracy(
 
     Eager calls, not ``predict``: a few batches, and no traced function per model to warn about.
     """
+    return image_accuracy(model, data.x_val, data.y_val, balanced=balanced, batch_size=batch_size)
+
+
+def image_accuracy(
+    model: keras.Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    balanced: bool = False,
+    batch_size: int = 256,
+) -> float:
+    """Return ``model``'s accuracy on ``images`` (NaN for none); ``balanced``: balanced accuracy."""
     from autocnn.data import balanced_accuracy
 
-    if len(data.y_val) == 0:
+    if len(labels) == 0:
         return math.nan
     predicted = [
         np.argmax(
-            np.nan_to_num(
-                np.asarray(model(data.x_val[start : start + batch_size], training=False)), nan=-1.0
-            ),
+            np.nan_to_num(np.asarray(model(images[start : start + batch_size], training=False)), nan=-1.0),
             axis=-1,
         )
-        for start in range(0, len(data.y_val), batch_size)
+        for start in range(0, len(labels), batch_size)
     ]
     predicted_labels = np.concatenate(predicted)
     if balanced:
-        return balanced_accuracy(predicted_labels, data.y_val)
-    return float(np.mean(predicted_labels == data.y_val))
+        return balanced_accuracy(predicted_labels, labels)
+    return float(np.mean(predicted_labels == labels))
 
 
 class _GuardWatch:

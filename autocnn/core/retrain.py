@@ -24,6 +24,7 @@ from autocnn.core.loop import release_memory
 from autocnn.core.plan import SearchPlan
 from autocnn.core.records import RungResult
 from autocnn.core.study import FINAL_ATTR, FinalResult, Study, write_json
+from autocnn.core.test_time import with_chosen_views
 
 if TYPE_CHECKING:
     from autocnn.data import Dataset
@@ -86,14 +87,23 @@ def retrain_best(
     raise_if_stop_requested()  # a stop whose KeyboardInterrupt was lost must not ship a cut retrain
     if kept.source is FinalSource.TRIAL_MODEL:
         kept = _with_rung_training(kept, rung=study.rung_results, trial_number=best.number)
-    compile_for_export(kept.model)
-    test = evaluate_model(kept.model, dataset.x_test, dataset.y_test)
+    final_model, choice = (
+        with_chosen_views(kept, dataset, seed=plan.seed, balanced=plan.space.search.balanced_validation)
+        if plan.space.search.test_time_augmentation
+        else (kept.model, None)
+    )
+    compile_for_export(final_model)
+    test = evaluate_model(final_model, dataset.x_test, dataset.y_test)
+    plain_test = None
+    if final_model is not kept.model:
+        compile_for_export(kept.model)
+        plain_test = evaluate_model(kept.model, dataset.x_test, dataset.y_test)["accuracy"]
     directory = study.directory
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / "best_model.keras"
     config_path = directory / "best_config.json"
     with replacing(model_path) as temporary:  # the study's last final model stays whole until this one is
-        kept.model.save(temporary)
+        final_model.save(temporary)
     write_json(config_path, kept.config.to_dict())
     final = FinalResult(
         trial_number=best.number,
@@ -110,11 +120,13 @@ def retrain_best(
         guard_accuracy=kept.guard.kept,
         retrain_guard_accuracy=kept.guard.retrained,
         trial_guard_accuracy=kept.guard.trial,
+        test_time_views=choice,
+        plain_test_accuracy=plain_test,
     )
     study.optuna_study.set_user_attr(FINAL_ATTR, final.to_dict())
     for callback in callbacks:
-        callback.on_retrain_end(final, model=kept.model, example=dataset.x_test[:8])
-    del kept
+        callback.on_retrain_end(final, model=final_model, example=dataset.x_test[:8])
+    del kept, final_model
     release_memory()
 
 

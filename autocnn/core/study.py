@@ -15,6 +15,7 @@ from autocnn.core.final_model import FinalSource
 from autocnn.core.metadata import RunRecord, StudyInfo, read_info, read_runs
 from autocnn.core.records import RungResult, TrialRecord, TrialStatus, record_from_trial
 from autocnn.core.storage import DEFAULT_WORKDIR, mask_secrets, open_storage, resolve_storage_url
+from autocnn.core.test_time import ViewChoice
 from autocnn.errors import ConfigError, SearchError
 
 if TYPE_CHECKING:
@@ -50,12 +51,17 @@ class FinalResult:
     guard_accuracy: float | None = None  # the kept model's accuracy on them
     retrain_guard_accuracy: float | None = None
     trial_guard_accuracy: float | None = None  # the trial's own model's, when it was saved
+    test_time_views: ViewChoice | None = None  # the views tried on the guard; None when none were
+    plain_test_accuracy: float | None = (
+        None  # the network on the image alone, when the kept model averages views
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
         data = asdict(self)
         data["config"] = self.config.to_dict()
         data["kept"] = self.kept.value
+        data["test_time_views"] = None if self.test_time_views is None else self.test_time_views.to_dict()
         return data
 
     @classmethod
@@ -66,6 +72,11 @@ class FinalResult:
                 **data,
                 "config": TrialConfig.from_dict(data["config"]),
                 "kept": FinalSource(data.get("kept", FinalSource.RETRAINED.value)),
+                "test_time_views": (
+                    None
+                    if data.get("test_time_views") is None
+                    else ViewChoice.from_dict(data["test_time_views"])
+                ),
             }
         )
 
@@ -74,6 +85,29 @@ class FinalResult:
         """Return a sentence on which model is kept and why, for summaries and cards."""
         text = f"trial {self.trial_number}: {self.kept.description}"
         return f"{text} ({self.kept_reason})" if self.kept_reason else text
+
+    @property
+    def views_summary(self) -> str:
+        """Return a sentence on the test-time views tried and whether the model averages them; "" when none were."""
+        choice = self.test_time_views
+        if choice is None:
+            return ""
+        views = f"{choice.views.count} views of each image ({choice.views.description})"
+        guard = (
+            f"{choice.guard_accuracy:.4f} on the {self.guard_images} validation images held back from the "
+            f"retrain, against {choice.plain_guard_accuracy:.4f} for the image alone"
+        )
+        if not choice.kept:
+            return f"Averaging its predictions over {views} scored {guard}, so it reads each image once."
+        test = (
+            f"; on test {self.test_accuracy:.4f} against {self.plain_test_accuracy:.4f}"
+            if self.plain_test_accuracy is not None
+            else ""
+        )
+        return (
+            f"It averages its predictions over {views}, which scored {guard}{test}. "
+            f"Each prediction costs {choice.views.count} passes of the network."
+        )
 
 
 class Study:
@@ -123,6 +157,12 @@ class Study:
         """Whether validation scores are balanced accuracies (``search.balanced_validation``)."""
         info = self.info
         return info.recorded and info.space(study=self.name).search.balanced_validation
+
+    @property
+    def test_time_augmentation(self) -> bool:
+        """Whether the final model may average views of each image (``search.test_time_augmentation``)."""
+        info = self.info
+        return not info.recorded or info.space(study=self.name).search.test_time_augmentation
 
     @property
     def objectives(self) -> tuple[Objective, ...]:

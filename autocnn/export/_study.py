@@ -198,6 +198,7 @@ def _retrain(
     study: Study, record: TrialRecord, *, data: Dataset, seed: int, say: Callable[[str], None]
 ) -> tuple[TrialRecord, keras.Model, str, dict[str, Any]]:
     from autocnn.core.final_model import FinalSource, retrain_guarded
+    from autocnn.core.test_time import with_chosen_views
     from autocnn.training import compile_for_export
 
     config = record.config
@@ -227,7 +228,12 @@ def _retrain(
         )
     if kept.reason:
         say(kept.reason)
-    compile_for_export(kept.model)
+    model, choice = (
+        with_chosen_views(kept, data, seed=seed, balanced=study.balanced_validation)
+        if study.test_time_augmentation
+        else (kept.model, None)
+    )
+    compile_for_export(model)
     seconds = time.monotonic() - started
     say(f"retrained trial {record.number} in {seconds:.1f} s")
     how = {
@@ -242,6 +248,8 @@ def _retrain(
         source = f"trial {record.number}: {kept.source.description}"
     if kept.reason:
         source += f"; {kept.reason}"
+    if choice is not None and choice.kept:
+        source += f"; it averages {choice.views.count} views of each image ({choice.views.description})"
     training = {
         "epochs": kept.epochs,
         "seconds": round(seconds, 2),
@@ -251,7 +259,10 @@ def _retrain(
         else "the training split",
         "held_back_accuracy": round(kept.guard.kept, 4),
     }
-    return record, kept.model, source, training
+    if choice is not None:
+        training["views"] = choice.views.count if choice.kept else 1
+        training["held_back_accuracy_of_views"] = round(choice.guard_accuracy, 4)
+    return record, model, source, training
 
 
 def _metrics(

@@ -186,6 +186,8 @@ def why_bullets(facts: StudyFacts, importances: Importances, values: dict[str, l
             )
             if final.guard_images:
                 bullets.append(_guard_sentence(final, balanced=facts.balanced_validation))
+        if final.views_summary:
+            bullets.append(final.views_summary)
     return bullets
 
 

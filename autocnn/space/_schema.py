@@ -265,6 +265,12 @@ class SearchSettings(BaseModel):
         "val_loss, however many validation images it has (for unbalanced data whose images to come may "
         "not share the training split's class shares)",
     )
+    test_time_augmentation: bool = Field(
+        True,
+        description="the final model may average its predictions over shifted (and mirrored) views of each "
+        "image, the transformations it trained with, when that scores higher on the validation images held "
+        "back from the retrain; each view costs one more pass of the network per prediction",
+    )
     final_rung: FinalRung = FinalRung()
     augmentation_check: AugmentationCheck = AugmentationCheck()
 

@@ -191,7 +191,14 @@ def final_metrics(final: FinalResult) -> dict[str, float]:
         "final.retrain_guard_accuracy": final.retrain_guard_accuracy,
         "final.trial_guard_accuracy": final.trial_guard_accuracy,
     }
-    metrics.update({key: value for key, value in guard.items() if value is not None})
+    choice = final.test_time_views
+    views = {
+        "final.views": float(choice.views.count if choice.kept else 1) if choice is not None else None,
+        "final.views_guard_accuracy": None if choice is None else choice.guard_accuracy,
+        "final.plain_guard_accuracy": None if choice is None else choice.plain_guard_accuracy,
+        "final.plain_test_accuracy": final.plain_test_accuracy,
+    }
+    metrics.update({key: value for key, value in {**guard, **views}.items() if value is not None})
     return metrics
 
 

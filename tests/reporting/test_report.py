@@ -258,6 +258,39 @@ def test_a_search_judged_by_balanced_accuracy_says_so(finished, tmp_path):
     assert "held back from the retrain, it scored balanced accuracy 0." in judged
 
 
+@pytest.mark.parametrize(("views_score", "kept"), [(0.97, True), (0.95, False)])
+def test_the_winner_says_whether_the_final_model_averages_views_and_what_they_scored(
+    finished, tmp_path, views_score, kept
+):
+    choice = {
+        "views": {"shift": 1, "flip": "none"},
+        "guard_accuracy": views_score,
+        "plain_guard_accuracy": 0.95,
+    }
+
+    def with_views(final):
+        final.update(test_time_views=choice, plain_test_accuracy=0.9 if kept else None, test_accuracy=0.92)
+
+    original, changed = _report_of_a_copy(
+        finished, tmp_path, name="views", change=lambda info: None, change_final=with_views
+    )
+    assert "views of each image" not in original
+    views = "5 views of each image (the image and its 4 shifts by 1 pixel)"
+    images = finished.final.guard_images
+    guard = f"scored {views_score:.4f} on the {images} validation images held back from the retrain"
+    if kept:
+        assert (
+            f"It averages its predictions over {views}, which {guard}, against 0.9500 for the image alone"
+            in changed
+        )
+        assert "on test 0.9200 against 0.9000. Each prediction costs 5 passes of the network." in changed
+    else:
+        assert (
+            f"Averaging its predictions over {views} {guard}, against 0.9500 for the image alone" in changed
+        )
+        assert "so it reads each image once." in changed
+
+
 def test_data_other_than_the_searched_data_is_flagged(finished, digits, tmp_path):
     import dataclasses
 

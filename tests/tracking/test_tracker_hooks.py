@@ -410,3 +410,32 @@ def test_augmentation_check_runs_are_metrics_of_the_search_run(workdir, small_sp
     assert metrics["augmentation_check.flip_horizontal_and_shift_0.06.val_accuracy"] == 0.91
     assert metrics["augmentation_check.none.val_accuracy"] == 0.88
     assert metrics["augmentation_check.none.epochs"] == 30
+
+
+def test_the_final_models_views_are_recorded_beside_its_test_accuracy(workdir, small_space):
+    from autocnn.config import PredictionViews
+    from autocnn.core.study import FinalResult
+    from autocnn.core.test_time import ViewChoice
+
+    tracker = MLflowTracker(tracking_uri=default_tracking_uri(workdir))
+    tracker.on_search_start(make_info(small_space, workdir))
+    final = FinalResult(
+        trial_number=0,
+        config=CONFIG,
+        test_accuracy=0.93,
+        test_loss=0.3,
+        epochs=2,
+        train_seconds=1.0,
+        model_path="best_model.keras",
+        config_path="best_config.json",
+        test_time_views=ViewChoice(
+            views=PredictionViews(shift=1, flip="horizontal"), guard_accuracy=0.91, plain_guard_accuracy=0.9
+        ),
+        plain_test_accuracy=0.92,
+    )
+    tracker.on_retrain_end(final, model=BrokenModel(), example=[[0.0]])
+    tracker.on_search_end(FakeStudy([]))
+    metrics = tracker._client.get_run(tracker.parent_run_id).data.metrics
+    assert metrics["final.views"] == 6
+    assert metrics["final.views_guard_accuracy"] == 0.91 and metrics["final.plain_guard_accuracy"] == 0.9
+    assert metrics["final.test_accuracy"] == 0.93 and metrics["final.plain_test_accuracy"] == 0.92

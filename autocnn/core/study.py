@@ -94,7 +94,7 @@ class FinalResult:
             return ""
         views = f"{choice.views.count} views of each image ({choice.views.description})"
         guard = (
-            f"{choice.guard_accuracy:.4f} on the {self.guard_images} validation images held back from the "
+            f"{choice.guard_accuracy:.4f} on the {self.guard_images:,} validation images held back from the "
             f"retrain, against {choice.plain_guard_accuracy:.4f} for the image alone"
         )
         if not choice.kept:

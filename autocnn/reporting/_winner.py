@@ -197,7 +197,7 @@ def _guard_sentence(final: FinalResult, *, balanced: bool) -> str:
     ``balanced``: the check scored balanced accuracy, as the search did.
     """
     if final.kept_reason:
-        return f"It was checked on {final.guard_images} held-back validation images: {final.kept_reason}."
+        return f"It was checked on {final.guard_images:,} held-back validation images: {final.kept_reason}."
     trial = (
         f", the trial's own model {final.trial_guard_accuracy:.4f}"
         if final.trial_guard_accuracy is not None
@@ -205,7 +205,7 @@ def _guard_sentence(final: FinalResult, *, balanced: bool) -> str:
     )
     accuracy = "n/a" if final.guard_accuracy is None else f"{final.guard_accuracy:.4f}"
     return (
-        f"Checked on {final.guard_images} validation images held back from the retrain, it scored "
+        f"Checked on {final.guard_images:,} validation images held back from the retrain, it scored "
         f"{'balanced accuracy ' if balanced else ''}{accuracy}{trial}, so the retrain was kept."
     )
 

@@ -277,7 +277,7 @@ def test_the_winner_says_whether_the_final_model_averages_views_and_what_they_sc
     assert "views of each image" not in original
     views = "5 views of each image (the image and its 4 shifts by 1 pixel)"
     images = finished.final.guard_images
-    guard = f"scored {views_score:.4f} on the {images} validation images held back from the retrain"
+    guard = f"scored {views_score:.4f} on the {images:,} validation images held back from the retrain"
     if kept:
         assert (
             f"It averages its predictions over {views}, which {guard}, against 0.9500 for the image alone"

@@ -62,7 +62,10 @@ def test_the_model_averages_the_networks_predictions_over_each_view(network, ima
     expected = np.mean([network.predict_on_batch(view) for view in expected_views(images)], axis=0)
     assert np.abs(averaged.predict_on_batch(images) - expected).max() < 1e-6
     assert view_count(averaged) == views.count == len(expected_views(images))
-    assert network_of(averaged) is network
+    inner = network_of(averaged)
+    assert inner is not network  # a copy: the network stays free to be compiled and trained on its own
+    assert [layer.name for layer in inner.layers] == [layer.name for layer in network.layers]
+    assert all(np.array_equal(a, b) for a, b in zip(inner.get_weights(), network.get_weights(), strict=True))
 
 
 def test_the_image_alone_is_the_network_itself(network):

@@ -15,6 +15,7 @@ from autocnn.core.records import EpochRecord, TrialRecord
 from autocnn.errors import SearchInterrupted
 from autocnn.space import load_space
 from autocnn.tracking import MLflowTracker, default_tracking_uri
+from tests.finals import final_result
 from tests.search_info import search_info
 from tests.tracking.conftest import PASSWORD
 
@@ -341,20 +342,9 @@ class BrokenModel:
 
 
 def test_a_model_that_cannot_be_logged_warns_and_the_rest_is_still_recorded(workdir, small_space, capsys):
-    from autocnn.core.study import FinalResult
-
     tracker = MLflowTracker(tracking_uri=default_tracking_uri(workdir), register_name="never")
     tracker.on_search_start(make_info(small_space, workdir))
-    final = FinalResult(
-        trial_number=0,
-        config=CONFIG,
-        test_accuracy=0.9,
-        test_loss=0.3,
-        epochs=2,
-        train_seconds=1.0,
-        model_path="best_model.keras",
-        config_path="best_config.json",
-    )
+    final = final_result(config=CONFIG)
     tracker.on_retrain_end(final, model=BrokenModel(), example=[[0.0]])
     tracker.on_search_end(FakeStudy([]))
     err = capsys.readouterr().err
@@ -414,20 +404,13 @@ def test_augmentation_check_runs_are_metrics_of_the_search_run(workdir, small_sp
 
 def test_the_final_models_views_are_recorded_beside_its_test_accuracy(workdir, small_space):
     from autocnn.config import PredictionViews
-    from autocnn.core.study import FinalResult
     from autocnn.core.test_time import ViewChoice
 
     tracker = MLflowTracker(tracking_uri=default_tracking_uri(workdir))
     tracker.on_search_start(make_info(small_space, workdir))
-    final = FinalResult(
-        trial_number=0,
+    final = final_result(
         config=CONFIG,
         test_accuracy=0.93,
-        test_loss=0.3,
-        epochs=2,
-        train_seconds=1.0,
-        model_path="best_model.keras",
-        config_path="best_config.json",
         test_time_views=ViewChoice(
             views=PredictionViews(shift=1, flip="horizontal"), guard_accuracy=0.91, plain_guard_accuracy=0.9
         ),

@@ -94,8 +94,9 @@ class FinalResult:
             return ""
         views = f"{choice.views.count} views of each image ({choice.views.description})"
         guard = (
-            f"{choice.guard_accuracy:.4f} on the {self.guard_images:,} validation images held back from the "
-            f"retrain, against {choice.plain_guard_accuracy:.4f} for the image alone"
+            f"{'balanced accuracy ' if choice.balanced else ''}{choice.guard_accuracy:.4f} on the "
+            f"{self.guard_images:,} validation images held back from the retrain, against "
+            f"{choice.plain_guard_accuracy:.4f} for the image alone"
         )
         if not choice.kept:
             return f"Averaging its predictions over {views} scored {guard}, so it reads each image once."

@@ -34,6 +34,7 @@ class ViewChoice:
     views: PredictionViews
     guard_accuracy: float
     plain_guard_accuracy: float
+    balanced: bool = False  # the scores are balanced accuracies
 
     @property
     def kept(self) -> bool:
@@ -46,6 +47,7 @@ class ViewChoice:
             "views": self.views.model_dump(),
             "guard_accuracy": self.guard_accuracy,
             "plain_guard_accuracy": self.plain_guard_accuracy,
+            "balanced": self.balanced,
         }
 
     @classmethod
@@ -55,6 +57,7 @@ class ViewChoice:
             views=PredictionViews.model_validate(data["views"]),
             guard_accuracy=float(data["guard_accuracy"]),
             plain_guard_accuracy=float(data["plain_guard_accuracy"]),
+            balanced=bool(data.get("balanced", False)),
         )
 
 
@@ -106,7 +109,7 @@ def choose_views(
         for views in candidates
     ]
     score, views = max(scored, key=lambda item: (item[0], -item[1].count))
-    return ViewChoice(views=views, guard_accuracy=score, plain_guard_accuracy=plain)
+    return ViewChoice(views=views, guard_accuracy=score, plain_guard_accuracy=plain, balanced=balanced)
 
 
 def with_chosen_views(

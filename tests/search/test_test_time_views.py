@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import keras
@@ -152,6 +153,9 @@ def test_the_choice_round_trips_with_the_final_result():
     assert "6 views of each image (the image and its 4 shifts by 2 pixels and its upside-down image)" in text
     assert "0.9100 on the 1,000 validation images held back from the retrain, against 0.9000" in text
     assert "on test 0.9500 against 0.9400" in text
+    balanced = final_result(test_time_views=dataclasses.replace(choice, balanced=True), guard_images=1000)
+    assert FinalResult.from_dict(balanced.to_dict()) == balanced
+    assert "which scored balanced accuracy 0.9100 on the 1,000 validation images" in balanced.views_summary
 
 
 SHIFTED = """

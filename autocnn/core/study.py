@@ -52,9 +52,7 @@ class FinalResult:
     retrain_guard_accuracy: float | None = None
     trial_guard_accuracy: float | None = None  # the trial's own model's, when it was saved
     test_time_views: ViewChoice | None = None  # the views tried on the guard; None when none were
-    plain_test_accuracy: float | None = (
-        None  # the network on the image alone, when the kept model averages views
-    )
+    plain_test_accuracy: float | None = None  # the network on the image alone, when views are averaged
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""

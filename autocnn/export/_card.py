@@ -83,15 +83,13 @@ def model_facts(model: keras.Model) -> dict[str, Any]:
     output_shape = model.output_shape
     last = network.layers[-1] if network.layers else None
     activation = getattr(getattr(last, "activation", None), "__name__", None)
-    probabilities = "class probabilities (softmax)"
     views = view_count(model)
-    if views > 1 and activation == "softmax":
-        probabilities = f"class probabilities (softmax, averaged over {views} views of the image)"
+    averaged = f", averaged over {views} views of the image" if views > 1 else ""
     return {
         "name": str(model.name),
         "input_shape": input_shape,
         "num_classes": int(output_shape[-1]),
-        "output": probabilities if activation == "softmax" else "class scores",
+        "output": f"class probabilities (softmax{averaged})" if activation == "softmax" else "class scores",
         "params": int(model.count_params()),
         "layers": [
             {"name": layer.name, "type": type(layer).__name__, "params": int(layer.count_params())}

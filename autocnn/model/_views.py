@@ -75,12 +75,12 @@ def _shifted(image: Any, pixels: int, *, name: str) -> Any:
     """Return ``image`` moved by ``pixels`` towards ``name``, the uncovered border black."""
     import keras
 
-    before, after = (pixels, 0), (0, pixels)
+    first, last, none = (pixels, 0), (0, pixels), (0, 0)  # padding or cropping before / after an axis
     padding, cropping = {
-        "down": (((pixels, 0), (0, 0)), ((0, pixels), (0, 0))),
-        "up": (((0, pixels), (0, 0)), ((pixels, 0), (0, 0))),
-        "right": (((0, 0), before), ((0, 0), after)),
-        "left": (((0, 0), after), ((0, 0), before)),
+        "down": ((first, none), (last, none)),
+        "up": ((last, none), (first, none)),
+        "right": ((none, first), (none, last)),
+        "left": ((none, last), (none, first)),
     }[name]
     padded = keras.layers.ZeroPadding2D(padding, name=f"pad_{name}")(image)
     return keras.layers.Cropping2D(cropping, name=f"shift_{name}")(padded)
